@@ -94,6 +94,10 @@ public static class ModelCatalog
     private static readonly FrozenDictionary<string, ModelDescriptor> ByName =
         All.ToFrozenDictionary(m => m.Name, StringComparer.Ordinal);
 
+    /// <summary>Look-ups by a span of a path, without allocating a string.</summary>
+    public static FrozenDictionary<string, ModelDescriptor>.AlternateLookup<ReadOnlySpan<char>> Lookup { get; } =
+        ByName.GetAlternateLookup<ReadOnlySpan<char>>();
+
     public static IEnumerable<string> Names => All.Select(m => m.Name);
 
     public static bool TryGet(string name, out ModelDescriptor model)

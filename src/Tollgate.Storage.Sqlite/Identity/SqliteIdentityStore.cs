@@ -1,0 +1,241 @@
+using System.Collections.Frozen;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Dapper;
+using Tollgate.Identity;
+
+namespace Tollgate.Storage.Sqlite.Identity;
+
+/// <summary>Organizations, users, keys and settings in the embedded SQLite file.</summary>
+public sealed class SqliteIdentityStore : IIdentityStore
+{
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS organizations (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            created_at TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS users (
+            id TEXT PRIMARY KEY,
+            org_id TEXT NOT NULL REFERENCES organizations(id),
+            name TEXT NOT NULL,
+            created_at TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS users_org ON users(org_id);
+        CREATE TABLE IF NOT EXISTS api_keys (
+            id TEXT PRIMARY KEY,
+            org_id TEXT NOT NULL REFERENCES organizations(id),
+            user_id TEXT NOT NULL REFERENCES users(id),
+            name TEXT NULL,
+            prefix TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE,
+            models TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            last_used_at TEXT NULL,
+            revoked_at TEXT NULL);
+        CREATE INDEX IF NOT EXISTS api_keys_org ON api_keys(org_id);
+        CREATE TABLE IF NOT EXISTS settings (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL);
+        """;
+
+    private readonly SqliteDatabase _db;
+    private readonly TimeProvider _time;
+
+    public SqliteIdentityStore(SqliteDatabase db, TimeProvider time)
+    {
+        _db = db;
+        _time = time;
+        using var connection = _db.Open();
+        connection.Execute(Schema);
+    }
+
+    public async Task<Organization> CreateOrganizationAsync(string name, CancellationToken ct = default)
+    {
+        var org = new Organization(NewId("org"), name, Now());
+        await using var c = await _db.OpenAsync(ct);
+        await c.ExecuteAsync("INSERT INTO organizations(id, name, created_at) VALUES (@Id, @Name, @At)",
+            new { org.Id, org.Name, At = Format(org.CreatedAt) });
+        return org;
+    }
+
+    public async Task<IReadOnlyList<Organization>> ListOrganizationsAsync(CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        var rows = await c.QueryAsync<OrgRow>("SELECT id, name, created_at FROM organizations ORDER BY created_at, id");
+        return rows.Select(r => r.ToModel()).ToList();
+    }
+
+    public async Task<Organization?> GetOrganizationAsync(string orgId, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<OrgRow>("SELECT id, name, created_at FROM organizations WHERE id = @orgId", new { orgId });
+        return row?.ToModel();
+    }
+
+    public async Task<User> CreateUserAsync(string orgId, string name, CancellationToken ct = default)
+    {
+        var user = new User(NewId("usr"), orgId, name, Now());
+        await using var c = await _db.OpenAsync(ct);
+        await c.ExecuteAsync("INSERT INTO users(id, org_id, name, created_at) VALUES (@Id, @OrgId, @Name, @At)",
+            new { user.Id, user.OrgId, user.Name, At = Format(user.CreatedAt) });
+        return user;
+    }
+
+    public async Task<IReadOnlyList<User>> ListUsersAsync(string orgId, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        var rows = await c.QueryAsync<UserRow>("SELECT id, org_id, name, created_at FROM users WHERE org_id = @orgId ORDER BY created_at, id", new { orgId });
+        return rows.Select(r => r.ToModel()).ToList();
+    }
+
+    public async Task<User?> GetUserAsync(string userId, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<UserRow>("SELECT id, org_id, name, created_at FROM users WHERE id = @userId", new { userId });
+        return row?.ToModel();
+    }
+
+    public async Task AddKeyAsync(ApiKeyRecord key, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        await c.ExecuteAsync(
+            """
+            INSERT INTO api_keys(id, org_id, user_id, name, prefix, hash, models, created_at, last_used_at, revoked_at)
+            VALUES (@Id, @OrgId, @UserId, @Name, @Prefix, @Hash, @Models, @CreatedAt, NULL, NULL)
+            """,
+            new
+            {
+                key.Id,
+                key.OrgId,
+                key.UserId,
+                key.Name,
+                key.Prefix,
+                Hash = key.Hash.ToHex(),
+                Models = JsonSerializer.Serialize(key.Models.ToDictionary(p => p.Key, p => new StoredLimits(p.Value.Concurrency, p.Value.MonthlyAudioHours))),
+                CreatedAt = Format(key.CreatedAt),
+            });
+    }
+
+    public async Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(string orgId, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        var rows = await c.QueryAsync<KeyRow>($"{SelectKey} WHERE org_id = @orgId ORDER BY created_at, id", new { orgId });
+        return rows.Select(r => r.ToModel()).ToList();
+    }
+
+    public async Task<ApiKeyRecord?> GetKeyAsync(string keyId, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<KeyRow>($"{SelectKey} WHERE id = @keyId", new { keyId });
+        return row?.ToModel();
+    }
+
+    public async Task<ApiKeyRecord?> FindKeyByHashAsync(KeyHash hash, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<KeyRow>($"{SelectKey} WHERE hash = @hash", new { hash = hash.ToHex() });
+        return row?.ToModel();
+    }
+
+    public async Task<bool> RevokeKeyAsync(string keyId, DateTimeOffset at, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        await c.ExecuteAsync("UPDATE api_keys SET revoked_at = @at WHERE id = @keyId AND revoked_at IS NULL", new { keyId, at = Format(at) });
+        return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM api_keys WHERE id = @keyId", new { keyId }) > 0;
+    }
+
+    public async Task TouchKeysAsync(IReadOnlyCollection<KeyValuePair<string, DateTimeOffset>> lastUsed, CancellationToken ct = default)
+    {
+        if (lastUsed.Count == 0)
+        {
+            return;
+        }
+        await using var c = await _db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        foreach (var (id, at) in lastUsed)
+        {
+            await c.ExecuteAsync(
+                "UPDATE api_keys SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)",
+                new { id, at = Format(at) }, tx);
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task<string?> GetSettingAsync(string name, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<string>("SELECT value FROM settings WHERE name = @name", new { name });
+    }
+
+    public async Task SetSettingAsync(string name, string value, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        await c.ExecuteAsync("INSERT INTO settings(name, value) VALUES (@name, @value) ON CONFLICT(name) DO UPDATE SET value = excluded.value", new { name, value });
+    }
+
+    private const string SelectKey =
+        "SELECT id, org_id AS OrgId, user_id AS UserId, name, prefix, hash, models, created_at AS CreatedAt, last_used_at AS LastUsedAt, revoked_at AS RevokedAt FROM api_keys";
+
+    private DateTimeOffset Now()
+    {
+        // Stored to the millisecond, so what is read back equals what was returned.
+        var now = _time.GetUtcNow();
+        return new DateTimeOffset(now.Ticks - now.Ticks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
+    }
+
+    internal static string NewId(string kind)
+    {
+        Span<byte> random = stackalloc byte[10];
+        RandomNumberGenerator.Fill(random);
+        return kind + "_" + Convert.ToHexStringLower(random);
+    }
+
+    private static string Format(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset Parse(string text) =>
+        DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    private static DateTimeOffset? ParseNullable(string? text) => text is null ? null : Parse(text);
+
+    private sealed record StoredLimits(int Concurrency, double MonthlyAudioHours);
+
+    private sealed class OrgRow
+    {
+        public string Id { get; set; } = "";
+        public string Name { get; set; } = "";
+        public string Created_At { get; set; } = "";
+        public Organization ToModel() => new(Id, Name, Parse(Created_At));
+    }
+
+    private sealed class UserRow
+    {
+        public string Id { get; set; } = "";
+        public string Org_Id { get; set; } = "";
+        public string Name { get; set; } = "";
+        public string Created_At { get; set; } = "";
+        public User ToModel() => new(Id, Org_Id, Name, Parse(Created_At));
+    }
+
+    private sealed class KeyRow
+    {
+        public string Id { get; set; } = "";
+        public string OrgId { get; set; } = "";
+        public string UserId { get; set; } = "";
+        public string? Name { get; set; }
+        public string Prefix { get; set; } = "";
+        public string Hash { get; set; } = "";
+        public string Models { get; set; } = "{}";
+        public string CreatedAt { get; set; } = "";
+        public string? LastUsedAt { get; set; }
+        public string? RevokedAt { get; set; }
+
+        public ApiKeyRecord ToModel()
+        {
+            var models = JsonSerializer.Deserialize<Dictionary<string, StoredLimits>>(Models) ?? [];
+            return new ApiKeyRecord(
+                Id, OrgId, UserId, Name, Prefix, KeyHash.FromHex(Hash),
+                models.ToFrozenDictionary(p => p.Key, p => new ModelLimits(p.Value.Concurrency, p.Value.MonthlyAudioHours), StringComparer.Ordinal),
+                Parse(CreatedAt), ParseNullable(LastUsedAt), ParseNullable(RevokedAt));
+        }
+    }
+}
