@@ -1,0 +1,19 @@
+using Tollgate.Limits;
+
+namespace Tollgate.Metering;
+
+/// <summary>The durable, append-only record of charges (SQLite by default). Totals are always derived from it.</summary>
+public interface IUsageLedger
+{
+    /// <summary>Appends <paramref name="charge"/> durably; false when a row with its request id already exists (nothing written).</summary>
+    Task<bool> AppendAsync(UsageCharge charge, CancellationToken ct = default);
+
+    /// <summary>Committed milliseconds of a pool in a month (read once per pool and month to seed the meter).</summary>
+    long CommittedTotal(PoolKey pool, MonthPeriod period);
+
+    /// <summary>Committed milliseconds per model of an organization in a month.</summary>
+    Task<IReadOnlyList<ModelUsageTotal>> MonthTotalsAsync(string orgId, MonthPeriod period, CancellationToken ct = default);
+
+    /// <summary>The rows of an organization in a month, oldest first (for audits and tests).</summary>
+    Task<IReadOnlyList<UsageCharge>> ChargesAsync(string orgId, MonthPeriod period, CancellationToken ct = default);
+}

@@ -1,0 +1,94 @@
+using System.Globalization;
+using Dapper;
+using Tollgate.Limits;
+using Tollgate.Metering;
+
+namespace Tollgate.Storage.Sqlite.Metering;
+
+/// <summary>
+/// The ledger in the embedded SQLite file: one row per charge, keyed by request id (so a repeated write is a no-op),
+/// committed with full fsync before the caller goes on, so a kill -9 never loses a recorded charge.
+/// </summary>
+public sealed class SqliteUsageLedger : IUsageLedger
+{
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS usage_charges (
+            request_id TEXT PRIMARY KEY,
+            org_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            model TEXT NOT NULL,
+            ms INTEGER NOT NULL CHECK (ms >= 0),
+            period TEXT NOT NULL,
+            at TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS usage_charges_pool ON usage_charges(org_id, period, model);
+        CREATE TRIGGER IF NOT EXISTS usage_charges_append_only_update BEFORE UPDATE ON usage_charges
+            BEGIN SELECT RAISE(ABORT, 'usage_charges is append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS usage_charges_append_only_delete BEFORE DELETE ON usage_charges
+            BEGIN SELECT RAISE(ABORT, 'usage_charges is append-only'); END;
+        """;
+
+    private readonly SqliteDatabase _db;
+
+    public SqliteUsageLedger(SqliteDatabase db)
+    {
+        _db = db;
+        using var connection = _db.Open();
+        connection.Execute(Schema);
+    }
+
+    public async Task<bool> AppendAsync(UsageCharge charge, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct).ConfigureAwait(false);
+        var inserted = await c.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO usage_charges(request_id, org_id, user_id, key_id, model, ms, period, at)
+            VALUES (@RequestId, @OrgId, @UserId, @KeyId, @Model, @Milliseconds, @Period, @At)
+            ON CONFLICT(request_id) DO NOTHING
+            """,
+            new
+            {
+                charge.RequestId,
+                charge.OrgId,
+                charge.UserId,
+                charge.KeyId,
+                charge.Model,
+                charge.Milliseconds,
+                Period = charge.Period.ToString(),
+                At = charge.At.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
+            },
+            cancellationToken: ct)).ConfigureAwait(false);
+        return inserted == 1;
+    }
+
+    public long CommittedTotal(PoolKey pool, MonthPeriod period)
+    {
+        using var c = _db.Open();
+        return pool.Model == AudioQuota.AllModels
+            ? c.ExecuteScalar<long>("SELECT COALESCE(SUM(ms), 0) FROM usage_charges WHERE org_id = @OrgId AND period = @Period",
+                new { pool.OrgId, Period = period.ToString() })
+            : c.ExecuteScalar<long>("SELECT COALESCE(SUM(ms), 0) FROM usage_charges WHERE org_id = @OrgId AND period = @Period AND model = @Model",
+                new { pool.OrgId, Period = period.ToString(), pool.Model });
+    }
+
+    public async Task<IReadOnlyList<ModelUsageTotal>> MonthTotalsAsync(string orgId, MonthPeriod period, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct).ConfigureAwait(false);
+        var rows = await c.QueryAsync<(string Model, long Ms, long Charges)>(new CommandDefinition(
+            "SELECT model, SUM(ms), COUNT(*) FROM usage_charges WHERE org_id = @orgId AND period = @Period GROUP BY model ORDER BY model",
+            new { orgId, Period = period.ToString() }, cancellationToken: ct)).ConfigureAwait(false);
+        return [.. rows.Select(r => new ModelUsageTotal(r.Model, r.Ms, r.Charges))];
+    }
+
+    public async Task<IReadOnlyList<UsageCharge>> ChargesAsync(string orgId, MonthPeriod period, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct).ConfigureAwait(false);
+        var rows = await c.QueryAsync<(string RequestId, string OrgId, string UserId, string KeyId, string Model, long Ms, string Period, string At)>(
+            new CommandDefinition(
+                "SELECT request_id, org_id, user_id, key_id, model, ms, period, at FROM usage_charges WHERE org_id = @orgId AND period = @Period ORDER BY at, rowid",
+                new { orgId, Period = period.ToString() }, cancellationToken: ct)).ConfigureAwait(false);
+        return [.. rows.Select(r => new UsageCharge(r.RequestId, r.OrgId, r.UserId, r.KeyId, r.Model, r.Ms,
+            MonthPeriod.TryParse(r.Period, out var p) ? p : period,
+            DateTimeOffset.Parse(r.At, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal)))];
+    }
+}
