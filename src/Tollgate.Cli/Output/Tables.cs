@@ -1,0 +1,124 @@
+using System.Globalization;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+using Tollgate.Client.Admin;
+
+namespace Tollgate.Cli.Output;
+
+/// <summary>How the Admin API's answers look as tables. Every value is plain <see cref="Text"/>, never markup.</summary>
+internal static class Tables
+{
+    public static Table Organizations(IEnumerable<Organization> orgs)
+    {
+        var table = Create("ID", "Name", "Created");
+        foreach (var o in orgs)
+        {
+            Row(table, o.Id, o.Name, Time(o.CreatedAt));
+        }
+        return table;
+    }
+
+    public static Table Users(IEnumerable<User> users)
+    {
+        var table = Create("ID", "Name", "Organization", "Created");
+        foreach (var u in users)
+        {
+            Row(table, u.Id, u.Name, u.OrgId, Time(u.CreatedAt));
+        }
+        return table;
+    }
+
+    public static Table Keys(IEnumerable<ApiKey> keys)
+    {
+        var table = Create("ID", "Prefix", "Name", "User", "Models", "Created", "Last used", "Status");
+        foreach (var k in keys)
+        {
+            Row(table, k.Id, k.Prefix, k.Name ?? "", k.UserId, string.Join(", ", k.Models.Keys.Order(StringComparer.Ordinal)),
+                Time(k.CreatedAt), Time(k.LastUsedAt, "never"), Status(k.RevokedAt));
+        }
+        return table;
+    }
+
+    /// <summary><c>keys show</c>: one key as a two-column grid of properties.</summary>
+    public static Grid Key(ApiKey key) => Properties(
+        ("ID", key.Id),
+        ("Prefix", key.Prefix),
+        ("Name", key.Name ?? ""),
+        ("Organization", key.OrgId),
+        ("User", key.UserId),
+        ("Created", Time(key.CreatedAt)),
+        ("Last used", Time(key.LastUsedAt, "never")),
+        ("Status", Status(key.RevokedAt)));
+
+    /// <summary><c>keys create</c>: the new key, without its secret (printed apart).</summary>
+    public static Grid CreatedKey(CreatedApiKey key) => Properties(
+        ("ID", key.Id),
+        ("Prefix", key.Prefix),
+        ("Name", key.Name ?? ""),
+        ("Organization", key.OrgId),
+        ("User", key.UserId),
+        ("Created", Time(key.CreatedAt)));
+
+    public static Table Entitlements(IReadOnlyDictionary<string, ModelLimits> models)
+    {
+        var table = Create("Model", "Concurrency", "Monthly audio hours");
+        table.Columns[1].RightAligned();
+        table.Columns[2].RightAligned();
+        foreach (var (model, limits) in models.OrderBy(m => m.Key, StringComparer.Ordinal))
+        {
+            Row(table, model, Number(limits.Concurrency), Hours(limits.MonthlyAudioHours));
+        }
+        return table;
+    }
+
+    public static Table Usage(UsageReport report)
+    {
+        var table = Create("Model", "Used h", "Limit h", "Remaining h", "In flight", "Concurrency");
+        for (var i = 1; i < table.Columns.Count; i++)
+        {
+            table.Columns[i].RightAligned();
+        }
+        foreach (var m in report.Models.OrderBy(m => m.Model, StringComparer.Ordinal))
+        {
+            Row(table, m.Model, Hours(m.UsedHours), Hours(m.LimitHours), Hours(m.RemainingHours), Number(m.InFlight), Number(m.ConcurrencyLimit));
+        }
+        return table;
+    }
+
+    public static string Time(DateTimeOffset? time, string none = "—") =>
+        time is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture) : none;
+
+    private static string Status(DateTimeOffset? revokedAt) => revokedAt is null ? "active" : "revoked " + Time(revokedAt);
+
+    private static string Hours(double? hours) => hours is { } h ? h.ToString("0.###", CultureInfo.InvariantCulture) : "—";
+
+    private static string Number(int? n) => n is { } v ? v.ToString(CultureInfo.InvariantCulture) : "—";
+
+    private static Table Create(params string[] headers)
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        foreach (var header in headers)
+        {
+            // Ids, prefixes and times stay on one line (copy-paste); only free text wraps.
+            var column = new TableColumn(new Text(header, new Style(decoration: Decoration.Bold)));
+            if (header is not ("Name" or "Models"))
+            {
+                column.NoWrap();
+            }
+            table.AddColumn(column);
+        }
+        return table;
+    }
+
+    private static void Row(Table table, params string[] cells) => table.AddRow(cells.Select(c => (IRenderable)new Text(c)));
+
+    private static Grid Properties(params (string Name, string Value)[] properties)
+    {
+        var grid = new Grid().AddColumn(new GridColumn().NoWrap().PadRight(2)).AddColumn();
+        foreach (var (name, value) in properties)
+        {
+            grid.AddRow(new Text(name, new Style(decoration: Decoration.Bold)), new Text(value));
+        }
+        return grid;
+    }
+}

@@ -1,0 +1,108 @@
+using System.Text.Json.Serialization;
+
+namespace Tollgate.Client.Admin;
+
+/// <summary>An organization: the tenant that owns users, keys and the pooled limits.</summary>
+/// <param name="Id">Its id.</param>
+/// <param name="Name">Its display name.</param>
+/// <param name="CreatedAt">When it was created.</param>
+public sealed record Organization(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt);
+
+/// <summary>A user of one organization; keys belong to users, request-rate windows are counted per user.</summary>
+/// <param name="Id">Its id.</param>
+/// <param name="Name">Its display name.</param>
+/// <param name="OrgId">The organization it belongs to.</param>
+/// <param name="CreatedAt">When it was created.</param>
+public sealed record User(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("org_id")] string OrgId,
+    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt);
+
+/// <summary>A key's entitlement for one model, fixed when the key is created.</summary>
+/// <param name="Concurrency">How many requests or streams of this model may run at once, across the organization.</param>
+/// <param name="MonthlyAudioHours">Hours of audio per calendar month (UTC), across the organization.</param>
+public sealed record ModelLimits(
+    [property: JsonPropertyName("concurrency")] int Concurrency,
+    [property: JsonPropertyName("monthly_audio_hours")] double MonthlyAudioHours);
+
+/// <summary>An API key as listed or inspected: never its secret.</summary>
+/// <param name="Id">Its id (for <see cref="TollgateAdminClient.GetKeyAsync"/> and <see cref="TollgateAdminClient.RevokeKeyAsync"/>).</param>
+/// <param name="Prefix">The short visible start of the secret, to recognise the key.</param>
+/// <param name="Name">Its optional label.</param>
+/// <param name="OrgId">The owning organization.</param>
+/// <param name="UserId">The owning user.</param>
+/// <param name="Models">The models it may call, each with its limits.</param>
+/// <param name="CreatedAt">When it was created.</param>
+/// <param name="LastUsedAt">When it last authenticated a request; <see langword="null"/> if never.</param>
+/// <param name="RevokedAt">When it was revoked; <see langword="null"/> while it is live.</param>
+public sealed record ApiKey(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("prefix")] string Prefix,
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("org_id")] string OrgId,
+    [property: JsonPropertyName("user_id")] string UserId,
+    [property: JsonPropertyName("models")] IReadOnlyDictionary<string, ModelLimits> Models,
+    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
+    [property: JsonPropertyName("last_used_at")] DateTimeOffset? LastUsedAt,
+    [property: JsonPropertyName("revoked_at")] DateTimeOffset? RevokedAt);
+
+/// <summary>A key just created: the only answer that carries its secret, <see cref="Key"/>. Store it now; it cannot be shown again.</summary>
+/// <param name="Id">Its id.</param>
+/// <param name="Key">The secret to send as <c>X-API-Key</c> (or <c>apikey</c>, <c>Api-Key</c>, per surface).</param>
+/// <param name="Prefix">The short visible start of the secret.</param>
+/// <param name="Name">Its optional label.</param>
+/// <param name="OrgId">The owning organization.</param>
+/// <param name="UserId">The owning user.</param>
+/// <param name="Models">The models it may call, each with its limits.</param>
+/// <param name="CreatedAt">When it was created.</param>
+public sealed record CreatedApiKey(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("key")] string Key,
+    [property: JsonPropertyName("prefix")] string Prefix,
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("org_id")] string OrgId,
+    [property: JsonPropertyName("user_id")] string UserId,
+    [property: JsonPropertyName("models")] IReadOnlyDictionary<string, ModelLimits> Models,
+    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt)
+{
+    /// <summary>Describes the key without its secret, so that logging the record never leaks it.</summary>
+    public override string ToString() => $"{nameof(CreatedApiKey)} {{ Id = {Id}, Prefix = {Prefix}, Key = *** }}";
+}
+
+/// <summary>An organization's usage for one calendar month (UTC).</summary>
+/// <param name="OrgId">The organization.</param>
+/// <param name="Month">The month, <c>YYYY-MM</c>.</param>
+/// <param name="ResetAt">When the monthly quotas reset (the start of the next month, UTC).</param>
+/// <param name="Models">One entry per model the organization has used or is entitled to.</param>
+public sealed record UsageReport(
+    [property: JsonPropertyName("org_id")] string OrgId,
+    [property: JsonPropertyName("month")] string Month,
+    [property: JsonPropertyName("reset_at")] DateTimeOffset? ResetAt,
+    [property: JsonPropertyName("models")] IReadOnlyList<ModelUsage> Models);
+
+/// <summary>One model's pooled usage in a <see cref="UsageReport"/>.</summary>
+/// <param name="Model">The model name, e.g. <c>velma-2-stt-batch</c>.</param>
+/// <param name="UsedHours">Audio hours charged this month.</param>
+/// <param name="LimitHours">The monthly limit in hours; <see langword="null"/> when the server reports none.</param>
+/// <param name="RemainingHours">What is left of <paramref name="LimitHours"/>; <see langword="null"/> when there is no limit.</param>
+/// <param name="InFlight">Requests and streams running now.</param>
+/// <param name="ConcurrencyLimit">How many may run at once; <see langword="null"/> when the server reports none.</param>
+public sealed record ModelUsage(
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("used_hours")] double UsedHours,
+    [property: JsonPropertyName("limit_hours")] double? LimitHours,
+    [property: JsonPropertyName("remaining_hours")] double? RemainingHours,
+    [property: JsonPropertyName("in_flight")] int InFlight,
+    [property: JsonPropertyName("concurrency_limit")] int? ConcurrencyLimit);
+
+/// <summary>The body of the create-organization and create-user calls.</summary>
+internal sealed record CreateNameRequest([property: JsonPropertyName("name")] string Name);
+
+/// <summary>The body of the create-key call.</summary>
+internal sealed record CreateKeyRequest(
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("models")] IReadOnlyDictionary<string, ModelLimits> Models);
