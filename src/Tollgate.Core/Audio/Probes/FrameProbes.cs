@@ -109,6 +109,24 @@ internal static class FrameProbes
         return false;
     }
 
+    /// <summary>
+    /// The encoder delay and end padding a LAME tag (right after the Xing/Info fields) records, in samples: the frames
+    /// hold that much more than the audio that was encoded. 0 without a LAME tag, or when the figures cannot be right.
+    /// </summary>
+    private static long GaplessTrim(ProbeSource source, long xing, ReadOnlySpan<byte> tag, long encoded)
+    {
+        var flags = tag[7];
+        var offset = 8 + ((flags & 1) != 0 ? 4 : 0) + ((flags & 2) != 0 ? 4 : 0) + ((flags & 4) != 0 ? 100 : 0) + ((flags & 8) != 0 ? 4 : 0);
+        Span<byte> lame = stackalloc byte[24];
+        if (!source.TryRead(xing + offset, lame) || !(lame[..4].SequenceEqual("LAME"u8) || lame[..4].SequenceEqual("Lavc"u8) || lame[..4].SequenceEqual("Lavf"u8)))
+        {
+            return 0;
+        }
+        var delay = (lame[21] << 4) | (lame[22] >> 4);
+        var padding = ((lame[22] & 0x0F) << 8) | lame[23];
+        return delay + padding < encoded ? delay + padding : 0;
+    }
+
     public static ProbeResult Mp3(ProbeSource source, long first)
     {
         Span<byte> h = stackalloc byte[4];
@@ -121,7 +139,8 @@ internal static class FrameProbes
             && (tag[..4].SequenceEqual("Xing"u8) || tag[..4].SequenceEqual("Info"u8)) && (tag[7] & 1) != 0)
         {
             var frames = BinaryPrimitives.ReadUInt32BigEndian(tag[8..]);
-            return ProbeResult.Ok(new AudioInfo(AudioContainer.Mp3, "mp3", frames * (long)frame.Samples * 1000 / frame.Rate, frame.Rate, frame.Channels));
+            var total = frames * (long)frame.Samples - GaplessTrim(source, first + 4 + sideInfo, tag, frames * (long)frame.Samples);
+            return ProbeResult.Ok(new AudioInfo(AudioContainer.Mp3, "mp3", total * 1000 / frame.Rate, frame.Rate, frame.Channels));
         }
         Span<byte> vbri = stackalloc byte[18];
         if (source.TryRead(first + 36, vbri) && vbri[..4].SequenceEqual("VBRI"u8))

@@ -21,6 +21,8 @@ internal static class Mp4Probe
         public long MovieScale;
         public long FragmentDuration;
         public long AudioDuration = -1;
+        public long AudioPresentation;
+        public long TrackPresentation;
         public long AudioScale;
         public string? Codec;
         public int Rate;
@@ -42,7 +44,12 @@ internal static class Mp4Probe
             throw new ProbeException();
         }
         long ms;
-        if (state.AudioDuration > 0 && state.AudioScale > 0)
+        if (state.AudioPresentation > 0 && state.MovieScale > 0)
+        {
+            // The track header's duration is the edit list applied: the encoder's priming samples are not played.
+            ms = state.AudioPresentation * 1000 / state.MovieScale;
+        }
+        else if (state.AudioDuration > 0 && state.AudioScale > 0)
         {
             ms = state.AudioDuration * 1000 / state.AudioScale;
         }
@@ -116,6 +123,7 @@ internal static class Mp4Probe
                 state.TrackIsAudio = false;
                 state.TrackDuration = 0;
                 state.TrackScale = 0;
+                state.TrackPresentation = 0;
             }
             if (Array.IndexOf(Containers, type) >= 0)
             {
@@ -124,6 +132,7 @@ internal static class Mp4Probe
                 {
                     state.AudioDuration = state.TrackDuration;
                     state.AudioScale = state.TrackScale;
+                    state.AudioPresentation = state.TrackPresentation;
                 }
             }
             else
@@ -160,6 +169,13 @@ internal static class Mp4Probe
                     state.TrackScale = scale;
                     state.TrackDuration = duration;
                 }
+                break;
+            case "tkhd" when data.Length >= 24:
+                // v0: duration (movie timescale) at 20; v1: 64-bit at 28. All ones means unknown.
+                var presentation = data[0] == 1
+                    ? data.Length >= 36 ? BinaryPrimitives.ReadUInt64BigEndian(data[28..]) : ulong.MaxValue
+                    : BinaryPrimitives.ReadUInt32BigEndian(data[20..]) is var d32 && d32 != uint.MaxValue ? d32 : ulong.MaxValue;
+                state.TrackPresentation = presentation < long.MaxValue / 1000 ? (long)presentation : 0;
                 break;
             case "hdlr" when data.Length >= 12 && !data[4..8].SequenceEqual("dhlr"u8):
                 // MOV also has a data-reference handler ('dhlr') inside minf: it says nothing about the media.
