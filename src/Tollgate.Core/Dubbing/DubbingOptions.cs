@@ -1,0 +1,110 @@
+namespace Tollgate.Dubbing;
+
+/// <summary>The <c>Tollgate:Dubbing</c> configuration section.</summary>
+public sealed class DubbingOptions
+{
+    public const string SectionPath = "Tollgate:Dubbing";
+
+    /// <summary>Largest input a dub accepts, uploaded or fetched from a link: 100 MB.</summary>
+    public const long MaxInputBytes = 100L * 1024 * 1024;
+
+    /// <summary>Where inputs, samples and results are kept (default: a <c>dubbing</c> folder beside the SQLite store).</summary>
+    public string? Directory { get; set; }
+
+    /// <summary>Credits per organization per calendar month (UTC); a dub costs one per started second of input (default 36,000 = 10 hours).</summary>
+    public int MonthlyCredits { get; set; } = 36_000;
+
+    /// <summary>Hosts a dub's <c>sourceUrl</c> may be fetched from (exact names, or <c>*.example.com</c> for its subdomains); empty (default) = links refused.</summary>
+    public List<string> AllowedSourceHosts { get; set; } = [];
+
+    /// <summary>Whether links may connect to loopback, private, link-local or other internal addresses (default false: refused).</summary>
+    public bool AllowPrivateSourceAddresses { get; set; }
+
+    /// <summary>Dubs and voices worked on at once (default 2).</summary>
+    public int Workers { get; set; } = 2;
+
+    /// <summary>How often workers look for work nobody signalled (another node's, or a retry), in seconds (default 2).</summary>
+    public double PollSeconds { get; set; } = 2;
+
+    /// <summary>Every problem with these settings, so start-up can report them all at once.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (MonthlyCredits < 0)
+        {
+            yield return $"{SectionPath}:MonthlyCredits must be ≥ 0.";
+        }
+        if (Workers is < 1 or > 64)
+        {
+            yield return $"{SectionPath}:Workers must be between 1 and 64.";
+        }
+        if (!double.IsFinite(PollSeconds) || PollSeconds is < 0.05 or > 3600)
+        {
+            yield return $"{SectionPath}:PollSeconds must be between 0.05 and 3600.";
+        }
+        foreach (var host in AllowedSourceHosts)
+        {
+            var name = host.StartsWith("*.", StringComparison.Ordinal) ? host[2..] : host;
+            if (string.IsNullOrWhiteSpace(name) || Uri.CheckHostName(name) == UriHostNameType.Unknown)
+            {
+                yield return $"{SectionPath}:AllowedSourceHosts: '{host}' is not a host name (give a name or address, or *.domain; no scheme, port or path).";
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="host"/> is on <see cref="AllowedSourceHosts"/> (case-insensitive; <c>*.d</c> matches subdomains of d).</summary>
+    public bool IsAllowedHost(string host)
+    {
+        host = host.TrimEnd('.');
+        foreach (var allowed in AllowedSourceHosts)
+        {
+            var matches = allowed.StartsWith("*.", StringComparison.Ordinal)
+                ? host.Length > allowed.Length - 1 && host.EndsWith(allowed[1..], StringComparison.OrdinalIgnoreCase)
+                : string.Equals(host, allowed.Trim('[', ']'), StringComparison.OrdinalIgnoreCase);
+            if (matches)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}
+
+/// <summary>
+/// A seam for tests and operators: a worker awaits it before rendering a dub that is <c>processing</c>, so a test can
+/// hold a dub there (and stop the server mid-way) without timing anything.
+/// </summary>
+public interface IDubProcessingGate
+{
+    ValueTask WaitAsync(Dub dub, CancellationToken ct);
+}
+
+/// <summary>The default gate: never waits.</summary>
+public sealed class OpenDubProcessingGate : IDubProcessingGate
+{
+    public ValueTask WaitAsync(Dub dub, CancellationToken ct) => ValueTask.CompletedTask;
+}
+
+/// <summary>Where a dub's input and result and a voice's sample are kept: files named after their ids in one folder.</summary>
+public sealed class DubbingFiles(string directory)
+{
+    public string Directory { get; } = Path.GetFullPath(directory);
+
+    public string Input(string dubId) => Path.Combine(Directory, Safe(dubId) + ".input");
+
+    public string Result(string dubId) => Path.Combine(Directory, Safe(dubId) + ".wav");
+
+    /// <summary>Where a result is rendered before it is kept (renamed to <see cref="Result"/>).</summary>
+    public string PartialResult(string dubId) => Result(dubId) + ".partial";
+
+    public string Sample(string sampleFile) => Path.Combine(Directory, Safe(sampleFile));
+
+    /// <summary>A fresh file in the folder to stage an upload or download before it is given its final name.</summary>
+    public string Staging() => Path.Combine(Directory, "staging-" + Guid.NewGuid().ToString("N") + ".part");
+
+    public void EnsureExists() => System.IO.Directory.CreateDirectory(Directory);
+
+    private static string Safe(string name) =>
+        name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') && !name.StartsWith('.')
+            ? name
+            : throw new ArgumentException($"'{name}' is not a file name the dubbing folder uses.", nameof(name));
+}

@@ -1,0 +1,420 @@
+using System.Data;
+using System.Globalization;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Tollgate.Dubbing;
+using Tollgate.Limits;
+
+namespace Tollgate.Storage.Sqlite.Dubbing;
+
+/// <summary>
+/// Dubs, voices (stock and custom) and the append-only dubbing credit ledger in the embedded SQLite file. Status
+/// changes are compare-and-set; a charge or refund is written in the same transaction as the status change it
+/// belongs to, and the credit check before a charge runs inside that (write-locked) transaction, so two generates
+/// can never together spend more than the allowance.
+/// </summary>
+public sealed class SqliteDubbingStore : IDubbingStore
+{
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS dubs (
+            id TEXT PRIMARY KEY,
+            org_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            source_language TEXT NULL,
+            target_language TEXT NOT NULL,
+            voice_id TEXT NULL,
+            status TEXT NOT NULL,
+            input_duration_ms INTEGER NULL,
+            required_credits INTEGER NULL,
+            api_credits_used INTEGER NOT NULL,
+            input_format TEXT NULL,
+            error_code TEXT NULL,
+            error_message TEXT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS dubs_status ON dubs(status);
+        CREATE INDEX IF NOT EXISTS dubs_user ON dubs(user_id);
+        CREATE TABLE IF NOT EXISTS dubbing_voices (
+            id TEXT PRIMARY KEY,
+            org_id TEXT NULL,
+            owner_user_id TEXT NULL,
+            name TEXT NOT NULL,
+            language TEXT NOT NULL,
+            genre TEXT NULL,
+            style TEXT NULL,
+            description TEXT NULL,
+            status TEXT NOT NULL,
+            sample_file TEXT NULL,
+            sample_duration_ms INTEGER NULL,
+            sample_loudness_db REAL NULL,
+            error_code TEXT NULL,
+            error_message TEXT NULL,
+            created_at TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS dubbing_voices_owner ON dubbing_voices(owner_user_id);
+        CREATE TABLE IF NOT EXISTS dubbing_credits (
+            entry_id TEXT PRIMARY KEY,
+            org_id TEXT NOT NULL,
+            dub_id TEXT NOT NULL,
+            credits INTEGER NOT NULL,
+            period TEXT NOT NULL,
+            at TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS dubbing_credits_org ON dubbing_credits(org_id, period);
+        CREATE INDEX IF NOT EXISTS dubbing_credits_dub ON dubbing_credits(dub_id);
+        """;
+
+    private const string DubColumns =
+        "id, org_id, user_id, name, source_language, target_language, voice_id, status, input_duration_ms, required_credits, api_credits_used, input_format, error_code, error_message, created_at, updated_at";
+
+    private const string VoiceColumns =
+        "id, org_id, owner_user_id, name, language, genre, style, description, status, sample_file, sample_duration_ms, sample_loudness_db, error_code, error_message, created_at";
+
+    private const string UpdateDub = """
+        UPDATE dubs SET status = @Status, input_duration_ms = @InputDurationMs, required_credits = @RequiredCredits,
+            api_credits_used = @ApiCreditsUsed, input_format = @InputFormat, error_code = @ErrorCode,
+            error_message = @ErrorMessage, updated_at = @UpdatedAt
+        WHERE id = @Id AND status = @Expected
+        """;
+
+    private readonly SqliteDatabase _db;
+
+    public SqliteDubbingStore(SqliteDatabase db)
+    {
+        _db = db;
+        using var connection = _db.Open();
+        connection.Execute(Schema);
+    }
+
+    public async Task AddDubAsync(Dub dub, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            $"""
+            INSERT INTO dubs({DubColumns}) VALUES (@Id, @OrgId, @UserId, @Name, @SourceLanguage, @TargetLanguage, @VoiceId, @Status,
+                @InputDurationMs, @RequiredCredits, @ApiCreditsUsed, @InputFormat, @ErrorCode, @ErrorMessage, @CreatedAt, @UpdatedAt)
+            """, DubParameters(dub, expected: null), cancellationToken: ct));
+    }
+
+    public async Task<Dub?> GetDubAsync(string dubId, string userId, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<DubRow>(new CommandDefinition(
+            $"SELECT {DubColumns} FROM dubs WHERE id = @dubId AND user_id = @userId", new { dubId, userId }, cancellationToken: ct));
+        return row?.ToDub();
+    }
+
+    public async Task<Dub?> GetDubAsync(string dubId, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<DubRow>(new CommandDefinition(
+            $"SELECT {DubColumns} FROM dubs WHERE id = @dubId", new { dubId }, cancellationToken: ct));
+        return row?.ToDub();
+    }
+
+    public async Task<bool> UpdateDubAsync(Dub dub, DubStatus expected, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        return await c.ExecuteAsync(new CommandDefinition(UpdateDub, DubParameters(dub, expected), cancellationToken: ct)) == 1;
+    }
+
+    public async Task<ChargeOutcome> ChargeAsync(Dub dub, DubStatus expected, CreditEntry charge, int allowance, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        await using var tx = await BeginWriteAsync(c, ct);
+        var used = await UsedAsync(c, tx, charge.OrgId, charge.Period, ct);
+        var left = DubbingCredits.Left(allowance, used);
+        var status = await c.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT status FROM dubs WHERE id = @Id", new { dub.Id }, tx, cancellationToken: ct));
+        if (status != DubLifecycle.Wire(expected))
+        {
+            return new ChargeOutcome(ChargeStatus.Conflict, left);
+        }
+        if (!DubbingCredits.CanAfford(charge.Credits, left))
+        {
+            return new ChargeOutcome(ChargeStatus.InsufficientCredits, left);
+        }
+        await c.ExecuteAsync(new CommandDefinition(UpdateDub, DubParameters(dub, expected), tx, cancellationToken: ct));
+        var added = await AppendAsync(c, tx, charge, ct);
+        await tx.CommitAsync(ct);
+        return new ChargeOutcome(ChargeStatus.Charged, added ? left - charge.Credits : left);
+    }
+
+    public async Task<bool> UpdateDubWithRefundAsync(Dub dub, DubStatus expected, string refundEntryId, DateTimeOffset at, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        await using var tx = await BeginWriteAsync(c, ct);
+        if (await c.ExecuteAsync(new CommandDefinition(UpdateDub, DubParameters(dub, expected), tx, cancellationToken: ct)) != 1)
+        {
+            return false;
+        }
+        // Whatever the dub was charged comes back in the month it was charged in; the entry id keeps it to once.
+        await c.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO dubbing_credits(entry_id, org_id, dub_id, credits, period, at)
+            SELECT @refundEntryId, org_id, dub_id, -SUM(credits), MIN(period), @At
+            FROM dubbing_credits WHERE dub_id = @Id AND credits > 0
+            GROUP BY org_id, dub_id
+            HAVING SUM(credits) > 0
+            ON CONFLICT(entry_id) DO NOTHING
+            """, new { refundEntryId, dub.Id, At = Format(at) }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    public async Task<IReadOnlyList<Dub>> PendingDubsAsync(CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        var rows = await c.QueryAsync<DubRow>(new CommandDefinition(
+            $"SELECT {DubColumns} FROM dubs WHERE status IN ('preprocessing', 'queued', 'starting', 'processing', 'finalizing') ORDER BY updated_at, id",
+            cancellationToken: ct));
+        return [.. rows.Select(r => r.ToDub())];
+    }
+
+    public async Task UpsertStockVoicesAsync(IEnumerable<Voice> voices, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        await using var tx = await BeginWriteAsync(c, ct);
+        foreach (var voice in voices)
+        {
+            if (!voice.IsStock)
+            {
+                throw new ArgumentException($"Voice {voice.Id} has an owner: only stock voices are seeded.", nameof(voices));
+            }
+            await c.ExecuteAsync(new CommandDefinition(
+                $"""
+                INSERT INTO dubbing_voices({VoiceColumns}) VALUES (@Id, NULL, NULL, @Name, @Language, @Genre, @Style, @Description, 'ready',
+                    NULL, NULL, NULL, NULL, NULL, @CreatedAt)
+                ON CONFLICT(id) DO UPDATE SET name = excluded.name, language = excluded.language, genre = excluded.genre,
+                    style = excluded.style, description = excluded.description
+                WHERE dubbing_voices.owner_user_id IS NULL
+                """, VoiceParameters(voice), tx, cancellationToken: ct));
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task AddVoiceAsync(Voice voice, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            $"""
+            INSERT INTO dubbing_voices({VoiceColumns}) VALUES (@Id, @OrgId, @OwnerUserId, @Name, @Language, @Genre, @Style, @Description,
+                @Status, @SampleFile, @SampleDurationMs, @SampleLoudnessDb, @ErrorCode, @ErrorMessage, @CreatedAt)
+            """, VoiceParameters(voice), cancellationToken: ct));
+    }
+
+    public async Task<Voice?> GetVoiceAsync(string voiceId, string userId, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<VoiceRow>(new CommandDefinition(
+            $"SELECT {VoiceColumns} FROM dubbing_voices WHERE id = @voiceId AND (owner_user_id IS NULL OR owner_user_id = @userId)",
+            new { voiceId, userId }, cancellationToken: ct));
+        return row?.ToVoice();
+    }
+
+    public async Task<bool> UpdateVoiceAsync(Voice voice, VoiceStatus expected, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        var parameters = VoiceParameters(voice);
+        parameters.Add("Expected", DubLifecycle.Wire(expected));
+        return await c.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE dubbing_voices SET status = @Status, sample_file = @SampleFile, sample_duration_ms = @SampleDurationMs,
+                sample_loudness_db = @SampleLoudnessDb, error_code = @ErrorCode, error_message = @ErrorMessage
+            WHERE id = @Id AND status = @Expected AND owner_user_id IS NOT NULL
+            """, parameters, cancellationToken: ct)) == 1;
+    }
+
+    public async Task<IReadOnlyList<Voice>> ListVoicesAsync(string userId, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        var rows = await c.QueryAsync<VoiceRow>(new CommandDefinition(
+            $"SELECT {VoiceColumns} FROM dubbing_voices WHERE owner_user_id IS NULL OR owner_user_id = @userId ORDER BY id",
+            new { userId }, cancellationToken: ct));
+        return [.. rows.Select(r => r.ToVoice())];
+    }
+
+    public async Task<IReadOnlyList<Voice>> PendingVoicesAsync(CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        var rows = await c.QueryAsync<VoiceRow>(new CommandDefinition(
+            $"SELECT {VoiceColumns} FROM dubbing_voices WHERE status = 'training' AND owner_user_id IS NOT NULL ORDER BY created_at, id",
+            cancellationToken: ct));
+        return [.. rows.Select(r => r.ToVoice())];
+    }
+
+    public async Task<long> CreditsUsedAsync(string orgId, MonthPeriod period, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        return await UsedAsync(c, null, orgId, period, ct);
+    }
+
+    public async Task<IReadOnlyList<CreditEntry>> CreditEntriesAsync(string dubId, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        var rows = await c.QueryAsync<CreditRow>(new CommandDefinition(
+            "SELECT entry_id, org_id, dub_id, credits, period, at FROM dubbing_credits WHERE dub_id = @dubId ORDER BY at, entry_id",
+            new { dubId }, cancellationToken: ct));
+        return [.. rows.Select(r => r.ToEntry())];
+    }
+
+    /// <summary>Starts a transaction that takes the write lock at once (BEGIN IMMEDIATE), so what it reads stays true until it commits.</summary>
+    private static async Task<SqliteTransaction> BeginWriteAsync(SqliteConnection c, CancellationToken ct) =>
+        (SqliteTransaction)await c.BeginTransactionAsync(IsolationLevel.Serializable, ct);
+
+    private static Task<long> UsedAsync(SqliteConnection c, SqliteTransaction? tx, string orgId, MonthPeriod period, CancellationToken ct) =>
+        c.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COALESCE(SUM(credits), 0) FROM dubbing_credits WHERE org_id = @orgId AND period = @Period",
+            new { orgId, Period = period.ToString() }, tx, cancellationToken: ct));
+
+    private static async Task<bool> AppendAsync(SqliteConnection c, SqliteTransaction tx, CreditEntry entry, CancellationToken ct) =>
+        await c.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO dubbing_credits(entry_id, org_id, dub_id, credits, period, at) VALUES (@EntryId, @OrgId, @DubId, @Credits, @Period, @At)
+            ON CONFLICT(entry_id) DO NOTHING
+            """, new { entry.EntryId, entry.OrgId, entry.DubId, entry.Credits, Period = entry.Period.ToString(), At = Format(entry.At) },
+            tx, cancellationToken: ct)) == 1;
+
+    private static DynamicParameters DubParameters(Dub d, DubStatus? expected)
+    {
+        var p = new DynamicParameters();
+        p.Add("Id", d.Id);
+        p.Add("OrgId", d.OrgId);
+        p.Add("UserId", d.UserId);
+        p.Add("Name", d.Name);
+        p.Add("SourceLanguage", d.SourceLanguage);
+        p.Add("TargetLanguage", d.TargetLanguage);
+        p.Add("VoiceId", d.VoiceId);
+        p.Add("Status", DubLifecycle.Wire(d.Status));
+        p.Add("InputDurationMs", d.InputDurationMs);
+        p.Add("RequiredCredits", d.RequiredCredits);
+        p.Add("ApiCreditsUsed", d.ApiCreditsUsed);
+        p.Add("InputFormat", d.InputFormat);
+        p.Add("ErrorCode", d.ErrorCode);
+        p.Add("ErrorMessage", d.ErrorMessage);
+        p.Add("CreatedAt", Format(d.CreatedAt));
+        p.Add("UpdatedAt", Format(d.UpdatedAt));
+        if (expected is { } status)
+        {
+            p.Add("Expected", DubLifecycle.Wire(status));
+        }
+        return p;
+    }
+
+    private static DynamicParameters VoiceParameters(Voice v)
+    {
+        var p = new DynamicParameters();
+        p.Add("Id", v.Id);
+        p.Add("OrgId", v.OrgId);
+        p.Add("OwnerUserId", v.OwnerUserId);
+        p.Add("Name", v.Name);
+        p.Add("Language", v.Language);
+        p.Add("Genre", v.Genre);
+        p.Add("Style", v.Style);
+        p.Add("Description", v.Description);
+        p.Add("Status", DubLifecycle.Wire(v.Status));
+        p.Add("SampleFile", v.SampleFile);
+        p.Add("SampleDurationMs", v.SampleDurationMs);
+        p.Add("SampleLoudnessDb", v.SampleLoudnessDb);
+        p.Add("ErrorCode", v.ErrorCode);
+        p.Add("ErrorMessage", v.ErrorMessage);
+        p.Add("CreatedAt", Format(v.CreatedAt));
+        return p;
+    }
+
+    /// <summary>Times are stored to the millisecond in UTC (as the other Tollgate tables).</summary>
+    private static string Format(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset Parse(string text) =>
+        DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    private sealed class DubRow
+    {
+        public string Id { get; set; } = "";
+        public string Org_Id { get; set; } = "";
+        public string User_Id { get; set; } = "";
+        public string Name { get; set; } = "";
+        public string? Source_Language { get; set; }
+        public string Target_Language { get; set; } = "";
+        public string? Voice_Id { get; set; }
+        public string Status { get; set; } = "";
+        public long? Input_Duration_Ms { get; set; }
+        public long? Required_Credits { get; set; }
+        public long Api_Credits_Used { get; set; }
+        public string? Input_Format { get; set; }
+        public string? Error_Code { get; set; }
+        public string? Error_Message { get; set; }
+        public string Created_At { get; set; } = "";
+        public string Updated_At { get; set; } = "";
+
+        public Dub ToDub() => new()
+        {
+            Id = Id,
+            OrgId = Org_Id,
+            UserId = User_Id,
+            Name = Name,
+            SourceLanguage = Source_Language,
+            TargetLanguage = Target_Language,
+            VoiceId = Voice_Id,
+            Status = DubLifecycle.ParseDubStatus(Status),
+            InputDurationMs = Input_Duration_Ms,
+            RequiredCredits = (int?)Required_Credits,
+            ApiCreditsUsed = (int)Api_Credits_Used,
+            InputFormat = Input_Format,
+            ErrorCode = Error_Code,
+            ErrorMessage = Error_Message,
+            CreatedAt = Parse(Created_At),
+            UpdatedAt = Parse(Updated_At),
+        };
+    }
+
+    private sealed class VoiceRow
+    {
+        public string Id { get; set; } = "";
+        public string? Org_Id { get; set; }
+        public string? Owner_User_Id { get; set; }
+        public string Name { get; set; } = "";
+        public string Language { get; set; } = "";
+        public string? Genre { get; set; }
+        public string? Style { get; set; }
+        public string? Description { get; set; }
+        public string Status { get; set; } = "";
+        public string? Sample_File { get; set; }
+        public long? Sample_Duration_Ms { get; set; }
+        public double? Sample_Loudness_Db { get; set; }
+        public string? Error_Code { get; set; }
+        public string? Error_Message { get; set; }
+        public string Created_At { get; set; } = "";
+
+        public Voice ToVoice() => new()
+        {
+            Id = Id,
+            OrgId = Org_Id,
+            OwnerUserId = Owner_User_Id,
+            Name = Name,
+            Language = Language,
+            Genre = Genre,
+            Style = Style,
+            Description = Description,
+            Status = DubLifecycle.ParseVoiceStatus(Status),
+            SampleFile = Sample_File,
+            SampleDurationMs = Sample_Duration_Ms,
+            SampleLoudnessDb = Sample_Loudness_Db,
+            ErrorCode = Error_Code,
+            ErrorMessage = Error_Message,
+            CreatedAt = Parse(Created_At),
+        };
+    }
+
+    private sealed class CreditRow
+    {
+        public string Entry_Id { get; set; } = "";
+        public string Org_Id { get; set; } = "";
+        public string Dub_Id { get; set; } = "";
+        public long Credits { get; set; }
+        public string Period { get; set; } = "";
+        public string At { get; set; } = "";
+
+        public CreditEntry ToEntry() =>
+            new(Entry_Id, Org_Id, Dub_Id, (int)Credits, MonthPeriod.TryParse(Period, out var p) ? p : throw new FormatException($"Bad period '{Period}'."), Parse(At));
+    }
+}
