@@ -41,4 +41,7 @@ public sealed record RateRule(string Name, long Limit, TimeSpan Window, RuleScop
     };
 
     internal long WindowTicks => Window.Ticks;
+
+    /// <summary>The window as configuration writes it (<c>1s</c>, <c>1m</c>, <c>1h</c>...), for messages.</summary>
+    public string WindowText => RateLimitValidator.FormatWindow(Window);
 }

@@ -1,0 +1,196 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Tollgate.Identity;
+using Tollgate.Limits;
+using Tollgate.Metering;
+using Tollgate.Server.Http;
+
+namespace Tollgate.Server.Admin;
+
+/// <summary>The Admin API: organizations, users and keys, behind the admin bearer token.</summary>
+public static class AdminApi
+{
+    private const int MaxNameLength = 200;
+
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/admin")
+            .WithTags("Admin")
+            .AddEndpointFilter<AdminTokenFilter>();
+
+        admin.MapPost("/orgs", CreateOrganization).WithName("CreateOrganization").WithSummary("Create an organization.");
+        admin.MapGet("/orgs", ListOrganizations).WithName("ListOrganizations").WithSummary("List organizations.");
+        admin.MapGet("/orgs/{orgId}", GetOrganization).WithName("GetOrganization").WithSummary("Get one organization.");
+        admin.MapPost("/orgs/{orgId}/users", CreateUser).WithName("CreateUser").WithSummary("Create a user in an organization.");
+        admin.MapGet("/orgs/{orgId}/users", ListUsers).WithName("ListUsers").WithSummary("List an organization's users.");
+        admin.MapPost("/orgs/{orgId}/users/{userId}/keys", CreateKey).WithName("CreateKey")
+            .WithSummary("Create an API key with fixed entitlements; the secret is in this answer only.");
+        admin.MapGet("/orgs/{orgId}/keys", ListKeys).WithName("ListKeys").WithSummary("List an organization's keys (no secrets).");
+        admin.MapGet("/keys/{keyId}", GetKey).WithName("GetKey").WithSummary("Inspect one key: prefix, owner, entitlements, created, last used.");
+        admin.MapDelete("/keys/{keyId}", RevokeKey).WithName("RevokeKey").WithSummary("Revoke a key, immediately.");
+        admin.MapGet("/orgs/{orgId}/usage", (string orgId, string? month, IIdentityStore store, IUsageLedger ledger, IQuotaMeter meter,
+                ILeaseTable leases, IOptions<QuotaOptions> quota, TimeProvider time, CancellationToken ct) =>
+                UsageReport.GetAsync(orgId, month, store, ledger, meter, leases, quota.Value, time, ct))
+            .WithName("GetUsage")
+            .WithSummary("Audio hours used, limit, remaining and reset per model for a month (default: this month), and requests in flight.");
+        return app;
+    }
+
+    private static async Task<IResult> CreateOrganization(HttpRequest request, IIdentityStore store, CancellationToken ct)
+    {
+        var (body, error) = await ReadAsync<CreateNameRequest>(request, ct);
+        if (error is not null)
+        {
+            return error;
+        }
+        if (ValidateName(body!.Name) is { } invalid)
+        {
+            return invalid;
+        }
+        var org = await store.CreateOrganizationAsync(body.Name!.Trim(), ct);
+        return TypedResults.Created($"/admin/orgs/{org.Id}", OrganizationDto.From(org));
+    }
+
+    private static async Task<Ok<List<OrganizationDto>>> ListOrganizations(IIdentityStore store, CancellationToken ct) =>
+        TypedResults.Ok((await store.ListOrganizationsAsync(ct)).Select(OrganizationDto.From).ToList());
+
+    private static async Task<IResult> GetOrganization(string orgId, IIdentityStore store, CancellationToken ct) =>
+        await store.GetOrganizationAsync(orgId, ct) is { } org ? TypedResults.Ok(OrganizationDto.From(org)) : OrgNotFound(orgId);
+
+    private static async Task<IResult> CreateUser(string orgId, HttpRequest request, IIdentityStore store, CancellationToken ct)
+    {
+        var (body, error) = await ReadAsync<CreateNameRequest>(request, ct);
+        if (error is not null)
+        {
+            return error;
+        }
+        if (ValidateName(body!.Name) is { } invalid)
+        {
+            return invalid;
+        }
+        if (await store.GetOrganizationAsync(orgId, ct) is null)
+        {
+            return OrgNotFound(orgId);
+        }
+        var user = await store.CreateUserAsync(orgId, body.Name!.Trim(), ct);
+        return TypedResults.Created($"/admin/orgs/{orgId}/users/{user.Id}", UserDto.From(user));
+    }
+
+    private static async Task<IResult> ListUsers(string orgId, IIdentityStore store, CancellationToken ct)
+    {
+        if (await store.GetOrganizationAsync(orgId, ct) is null)
+        {
+            return OrgNotFound(orgId);
+        }
+        return TypedResults.Ok((await store.ListUsersAsync(orgId, ct)).Select(UserDto.From).ToList());
+    }
+
+    private static async Task<IResult> CreateKey(string orgId, string userId, HttpRequest request, IIdentityStore store, KeyIssuer issuer, CancellationToken ct)
+    {
+        var (body, error) = await ReadAsync<CreateKeyRequest>(request, ct);
+        if (error is not null)
+        {
+            return error;
+        }
+        if (body!.Name is { Length: > MaxNameLength })
+        {
+            return ApiError.Result(StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationFailed, $"name: at most {MaxNameLength} characters.");
+        }
+        var errors = new List<string>();
+        var models = new Dictionary<string, ModelLimits>(StringComparer.Ordinal);
+        foreach (var (model, limits) in body.Models ?? [])
+        {
+            if (limits?.Concurrency is not { } concurrency || limits.MonthlyAudioHours is not { } hours)
+            {
+                errors.Add($"models.{model}: both concurrency and monthly_audio_hours are required.");
+                continue;
+            }
+            models[model] = new ModelLimits(concurrency, hours);
+        }
+        errors.AddRange(KeyIssuer.Validate(models).Where(e => errors.Count == 0 || !e.StartsWith("models: at least", StringComparison.Ordinal)));
+        if (errors.Count > 0)
+        {
+            return ApiError.Result(StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationFailed, string.Join(" ", errors));
+        }
+        if (await store.GetOrganizationAsync(orgId, ct) is null)
+        {
+            return OrgNotFound(orgId);
+        }
+        var user = await store.GetUserAsync(userId, ct);
+        if (user is null || user.OrgId != orgId)
+        {
+            return ApiError.Result(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"Organization {orgId} has no user {userId}.");
+        }
+        var issued = await issuer.IssueAsync(user, body.Name, models, ct);
+        return TypedResults.Created($"/admin/keys/{issued.Record.Id}", CreatedKeyDto.From(issued));
+    }
+
+    private static async Task<IResult> ListKeys(string orgId, IIdentityStore store, CancellationToken ct)
+    {
+        if (await store.GetOrganizationAsync(orgId, ct) is null)
+        {
+            return OrgNotFound(orgId);
+        }
+        return TypedResults.Ok((await store.ListKeysAsync(orgId, ct)).Select(KeyDto.From).ToList());
+    }
+
+    private static async Task<IResult> GetKey(string keyId, IIdentityStore store, CancellationToken ct) =>
+        await store.GetKeyAsync(keyId, ct) is { } key ? TypedResults.Ok(KeyDto.From(key)) : KeyNotFound(keyId);
+
+    private static async Task<IResult> RevokeKey(string keyId, IIdentityStore store, KeyAuthenticator authenticator, TimeProvider time, CancellationToken ct)
+    {
+        var key = await store.GetKeyAsync(keyId, ct);
+        if (key is null)
+        {
+            return KeyNotFound(keyId);
+        }
+        await store.RevokeKeyAsync(keyId, time.GetUtcNow(), ct);
+        authenticator.Invalidate(key.Hash);
+        return TypedResults.NoContent();
+    }
+
+    private static IResult? ValidateName(string? name) =>
+        string.IsNullOrWhiteSpace(name) || name.Trim().Length > MaxNameLength
+            ? ApiError.Result(StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationFailed, $"name: required, 1 to {MaxNameLength} characters.")
+            : null;
+
+    private static IResult OrgNotFound(string orgId) =>
+        ApiError.Result(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"No organization {orgId}.");
+
+    private static IResult KeyNotFound(string keyId) =>
+        ApiError.Result(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"No key {keyId}.");
+
+    /// <summary>Reads a JSON body; a missing or malformed body is a 400 in our error shape, not an exception.</summary>
+    private static async Task<(T? Body, IResult? Error)> ReadAsync<T>(HttpRequest request, CancellationToken ct) where T : class
+    {
+        var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        try
+        {
+            var body = await JsonSerializer.DeserializeAsync<T>(request.Body, options, ct);
+            return body is null
+                ? (null, ApiError.Result(StatusCodes.Status400BadRequest, ErrorCodes.InvalidJson, "A JSON object body is required."))
+                : (body, null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, ApiError.Result(StatusCodes.Status400BadRequest, ErrorCodes.InvalidJson, $"The body is not valid JSON for this call: {ex.Message}"));
+        }
+    }
+}
+
+/// <summary>Admin calls need <c>Authorization: Bearer &lt;admin token&gt;</c>.</summary>
+internal sealed class AdminTokenFilter(AdminTokenVerifier verifier) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (await verifier.VerifyAsync(http.Request.Headers.Authorization))
+        {
+            return await next(context);
+        }
+        http.Response.Headers.WWWAuthenticate = "Bearer";
+        return ApiError.Result(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidAdminToken,
+            "Missing or wrong admin token. Send Authorization: Bearer <token> (Tollgate:Admin:Token, or the one printed on first start).");
+    }
+}

@@ -1,0 +1,217 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Tollgate.Models;
+using Tollgate.Reference;
+using Tollgate.Server.Admission;
+using Tollgate.Server.Http;
+using Tollgate.Server.Models;
+
+namespace Tollgate.Server.Backends;
+
+/// <summary>
+/// The built-in stand-in for the models: real duration probing, decoding where no codec is needed and
+/// energy segmentation (see <c>Tollgate.Reference</c>), answered in the contracts' shapes. It has no speech
+/// recognizer and no trained classifier, and its answers say so (empty transcripts, neutral labels).
+/// </summary>
+internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger) : IModelBackend
+{
+    public async Task<BackendOutcome> HandleBatchAsync(BatchCall call, HttpContext context)
+    {
+        if (!BatchOptions.TryParse(call.Model, call.Upload.Fields, out var options, out var error))
+        {
+            await WriteOptionsErrorAsync(context, error!);
+            return new BackendOutcome(false, 0);
+        }
+        var file = call.Upload.File!;
+        file.Seek(0, SeekOrigin.Begin);
+        var result = ReferenceBatch.Analyze(call.Model, call.Audio, file, call.Upload.FileName, options!);
+        if (call.Model.Name == "velma-2-pii-phi-redaction-batch")
+        {
+            await WriteRedactionAsync(context, result, call);
+        }
+        else
+        {
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            await context.Response.WriteAsJsonAsync(result, context.RequestAborted);
+        }
+        return new BackendOutcome(true, call.Audio.DurationMs);
+    }
+
+    private static Task WriteOptionsErrorAsync(HttpContext context, BatchOptionsError error) =>
+        ApiError.WriteAsync(context, error.Status, error.Code, error.Detail);
+
+    /// <summary>
+    /// The redaction contract answers multipart/form-data: a <c>metadata</c> JSON part and an <c>audio</c> part.
+    /// The reference finds no PII (it has no recognizer), so nothing is silenced and the audio part is the
+    /// uploaded audio itself, in its own format (it has no MP3 encoder either).
+    /// </summary>
+    private static async Task WriteRedactionAsync(HttpContext context, JsonObject metadata, BatchCall call)
+    {
+        var boundary = "tollgate-" + Guid.NewGuid().ToString("N");
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = $"multipart/form-data; boundary={boundary}";
+        var body = context.Response.Body;
+        var ct = context.RequestAborted;
+        await body.WriteAsync(Encoding.UTF8.GetBytes(
+            $"--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n"), ct);
+        await body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(metadata), ct);
+        var fileName = Path.GetFileName(call.Upload.FileName ?? "audio") is { Length: > 0 } name ? name.Replace("\"", "") : "audio";
+        await body.WriteAsync(Encoding.UTF8.GetBytes(
+            $"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"{fileName}\"\r\nContent-Type: {MediaType(call)}\r\n\r\n"), ct);
+        var file = call.Upload.File!;
+        file.Seek(0, SeekOrigin.Begin);
+        await file.CopyToAsync(body, ct);
+        await body.WriteAsync(Encoding.UTF8.GetBytes($"\r\n--{boundary}--\r\n"), ct);
+    }
+
+    private static string MediaType(BatchCall call) => call.Audio.Container switch
+    {
+        Audio.AudioContainer.Mp3 => "audio/mpeg",
+        Audio.AudioContainer.Wav => "audio/wav",
+        Audio.AudioContainer.Flac => "audio/flac",
+        Audio.AudioContainer.Ogg => "audio/ogg",
+        Audio.AudioContainer.Aiff => "audio/aiff",
+        Audio.AudioContainer.Mp4 => "audio/mp4",
+        Audio.AudioContainer.Matroska => "audio/webm",
+        Audio.AudioContainer.Adts => "audio/aac",
+        _ => "application/octet-stream",
+    };
+
+    public async Task<BackendOutcome> HandleStreamAsync(StreamCall call, WebSocket socket, CancellationToken ct)
+    {
+        var settings = call.Settings;
+        var configExpected = settings.AcceptsConfigFrame;
+        var configSeen = false;
+        IStreamAnalyzer? analyzer = null;
+        var events = new List<StreamEvent>();
+        try
+        {
+            while (true)
+            {
+                var message = await WebSocketMessages.ReadAsync(socket, ct);
+                try
+                {
+                    if (message.IsClose)
+                    {
+                        // The client left without ending the stream: nothing more to say.
+                        await WebSocketMessages.CloseQuietlyAsync(socket, WebSocketCloseStatus.NormalClosure, null, ct);
+                        return new BackendOutcome(false, call.Meter.AcceptedMs);
+                    }
+                    if (message.Type == WebSocketMessageType.Text)
+                    {
+                        var text = Encoding.UTF8.GetString(message.Payload.Span);
+                        if (text.Length == 0)
+                        {
+                            if (settings.RequiresConfigFrame && !configSeen)
+                            {
+                                await FailAsync(socket, CloseCodes.InvalidParameters, ErrorCodes.InvalidConfiguration, "Invalid configuration.", ct);
+                                return new BackendOutcome(false, call.Meter.AcceptedMs);
+                            }
+                            analyzer ??= ReferenceStreaming.Create(settings);
+                            var outcome = analyzer.Complete(events);
+                            if (!outcome.Succeeded)
+                            {
+                                await FailAsync(socket, outcome.CloseCode, ErrorCodes.UnprocessableAudio, outcome.Error!, ct);
+                                return new BackendOutcome(false, call.Meter.AcceptedMs);
+                            }
+                            if (!call.Meter.TryAdvanceTo(analyzer.DurationMs))
+                            {
+                                // Audio measured only at the end (compressed) did not fit in what remained.
+                                return await CutOffAsync(socket, call.Meter, events, ct);
+                            }
+                            await SendAsync(socket, events, ct);
+                            await WebSocketMessages.CloseQuietlyAsync(socket, WebSocketCloseStatus.NormalClosure, null, ct);
+                            return new BackendOutcome(true, analyzer.DurationMs);
+                        }
+                        if (configExpected && !configSeen && analyzer is null)
+                        {
+                            if (!settings.TryApplyConfig(text, out var configError))
+                            {
+                                await FailAsync(socket, CloseCodes.InvalidParameters, ErrorCodes.InvalidConfiguration, configError!, ct);
+                                return new BackendOutcome(false, call.Meter.AcceptedMs);
+                            }
+                            configSeen = true;
+                            continue;
+                        }
+                        await FailAsync(socket, CloseCodes.InvalidParameters, ErrorCodes.InvalidRequest,
+                            "Unexpected text frame: send audio as binary frames and an empty text frame to end the stream.", ct);
+                        return new BackendOutcome(false, call.Meter.AcceptedMs);
+                    }
+                    if (settings.RequiresConfigFrame && !configSeen)
+                    {
+                        await FailAsync(socket, CloseCodes.InvalidParameters, ErrorCodes.InvalidConfiguration,
+                            "Audio received before the configuration frame: send `default` or a BatchConfig JSON first.", ct);
+                        return new BackendOutcome(false, call.Meter.AcceptedMs);
+                    }
+                    analyzer ??= ReferenceStreaming.Create(settings);
+                    analyzer.Append(message.Payload.Span, events);
+                    if (analyzer.Failure is { } failure)
+                    {
+                        // The audio is known to be unusable (an invalid header, container bytes on a raw channel): say so now.
+                        await FailAsync(socket, failure.CloseCode, ErrorCodes.UnprocessableAudio, failure.Error!, ct);
+                        return new BackendOutcome(false, call.Meter.AcceptedMs);
+                    }
+                    if (!call.Meter.TryAdvanceTo(analyzer.DurationMs))
+                    {
+                        return await CutOffAsync(socket, call.Meter, events, ct);
+                    }
+                    await SendAsync(socket, events, ct);
+                }
+                finally
+                {
+                    message.Return();
+                }
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            await FailAsync(socket, CloseCodes.InvalidParameters, ErrorCodes.InvalidRequest, ex.Message, ct);
+            return new BackendOutcome(false, call.Meter.AcceptedMs);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            LogClientGone(logger, call.Model.Name);
+            return new BackendOutcome(false, call.Meter.AcceptedMs);
+        }
+        finally
+        {
+            analyzer?.Dispose();
+        }
+    }
+
+    private static async Task SendAsync(WebSocket socket, List<StreamEvent> events, CancellationToken ct)
+    {
+        foreach (var e in events)
+        {
+            if (e.Json is { } json)
+            {
+                await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(json), WebSocketMessageType.Text, true, ct);
+            }
+            else
+            {
+                await socket.SendAsync(e.Binary, WebSocketMessageType.Binary, true, ct);
+            }
+        }
+        events.Clear();
+    }
+
+    /// <summary>
+    /// The month's audio ran out mid-stream: the events of the frame that crossed the limit are dropped, the client gets
+    /// the quota error and close 4029, and the stream is charged exactly what the quota granted.
+    /// </summary>
+    private static async Task<BackendOutcome> CutOffAsync(WebSocket socket, StreamMeter meter, List<StreamEvent> events, CancellationToken ct)
+    {
+        events.Clear();
+        var cutOff = meter.CutOff();
+        await FailAsync(socket, cutOff.CloseCode, cutOff.Code, cutOff.Detail, ct);
+        return new BackendOutcome(false, meter.AcceptedMs);
+    }
+
+    private static Task FailAsync(WebSocket socket, int closeCode, string code, string detail, CancellationToken ct) =>
+        Rejection.SendErrorAndCloseAsync(socket, closeCode, code, detail, ct);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A {Model} stream ended without its end-of-stream frame")]
+    private static partial void LogClientGone(ILogger logger, string model);
+}

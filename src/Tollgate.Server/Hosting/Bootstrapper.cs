@@ -1,0 +1,110 @@
+using System.Buffers.Binary;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using Tollgate.Identity;
+using Tollgate.Models;
+using Tollgate.Server.Admin;
+using Tollgate.Storage.Sqlite;
+
+namespace Tollgate.Server.Hosting;
+
+/// <summary>
+/// First start: settles the admin token and, when the store is empty, creates a demo organization, user and
+/// key entitled to every model, then prints the secrets once (to the console, never to a log) with a curl that works.
+/// </summary>
+internal sealed class Bootstrapper(
+    AdminTokenVerifier adminToken,
+    IIdentityStore store,
+    KeyIssuer issuer,
+    SqliteDatabase database,
+    IOptions<TollgateOptions> options,
+    IHostApplicationLifetime lifetime,
+    IServer server) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var generatedToken = await adminToken.InitializeAsync(cancellationToken);
+        string? demoKey = null;
+        string? samplePath = null;
+        var bootstrap = options.Value.Bootstrap;
+        if (bootstrap.CreateDemo && (await store.ListOrganizationsAsync(cancellationToken)).Count == 0)
+        {
+            var org = await store.CreateOrganizationAsync("Demo", cancellationToken);
+            var user = await store.CreateUserAsync(org.Id, "demo", cancellationToken);
+            var limits = new ModelLimits(bootstrap.DemoConcurrency, bootstrap.DemoMonthlyAudioHours);
+            var issued = await issuer.IssueAsync(user, "demo key", ModelCatalog.Names.ToDictionary(n => n, _ => limits), cancellationToken);
+            demoKey = issued.Secret;
+            samplePath = WriteSample(database);
+        }
+        if (generatedToken is null && demoKey is null)
+        {
+            return;
+        }
+        lifetime.ApplicationStarted.Register(() => Print(generatedToken, demoKey, samplePath));
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private void Print(string? token, string? demoKey, string? samplePath)
+    {
+        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://127.0.0.1:5080";
+        var output = Console.Out;
+        output.WriteLine();
+        output.WriteLine("==================== Tollgate first start ====================");
+        if (token is not null)
+        {
+            output.WriteLine($"Admin token (shown once; set Tollgate__Admin__Token to choose your own):");
+            output.WriteLine($"  {token}");
+        }
+        if (demoKey is not null)
+        {
+            output.WriteLine("Demo API key, entitled to every model (shown once):");
+            output.WriteLine($"  {demoKey}");
+            output.WriteLine("Try it:");
+            output.WriteLine($"  curl -s {address}/api/velma-2-stt-batch -H 'X-API-Key: {demoKey}' -F upload_file=@{samplePath}");
+            output.WriteLine($"  curl -s {address}/api/velma-2-batch/list-presets -H 'X-API-Key: {demoKey}'");
+        }
+        output.WriteLine($"API reference: {address}/docs");
+        output.WriteLine("===============================================================");
+        output.WriteLine();
+        output.Flush();
+    }
+
+    /// <summary>A 3 s, 16 kHz mono WAV with two tone bursts, so the first curl has a file to send.</summary>
+    private static string WriteSample(SqliteDatabase database)
+    {
+        var dataSource = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(database.ConnectionString).DataSource;
+        var folder = Path.GetDirectoryName(Path.GetFullPath(dataSource)) ?? Path.GetTempPath();
+        var path = Path.Combine(folder, "sample.wav");
+        const int rate = 16_000;
+        var samples = new short[rate * 3];
+        for (var i = 0; i < samples.Length; i++)
+        {
+            var t = (double)i / rate;
+            var on = t is >= 0.5 and < 1.5 || t is >= 2.0 and < 2.8;
+            samples[i] = on ? (short)(8000 * Math.Sin(2 * Math.PI * 440 * t)) : (short)0;
+        }
+        var bytes = new byte[44 + samples.Length * 2];
+        var span = bytes.AsSpan();
+        "RIFF"u8.CopyTo(span);
+        BinaryPrimitives.WriteInt32LittleEndian(span[4..], bytes.Length - 8);
+        "WAVEfmt "u8.CopyTo(span[8..]);
+        BinaryPrimitives.WriteInt32LittleEndian(span[16..], 16);
+        BinaryPrimitives.WriteInt16LittleEndian(span[20..], 1);
+        BinaryPrimitives.WriteInt16LittleEndian(span[22..], 1);
+        BinaryPrimitives.WriteInt32LittleEndian(span[24..], rate);
+        BinaryPrimitives.WriteInt32LittleEndian(span[28..], rate * 2);
+        BinaryPrimitives.WriteInt16LittleEndian(span[32..], 2);
+        BinaryPrimitives.WriteInt16LittleEndian(span[34..], 16);
+        "data"u8.CopyTo(span[36..]);
+        BinaryPrimitives.WriteInt32LittleEndian(span[40..], samples.Length * 2);
+        for (var i = 0; i < samples.Length; i++)
+        {
+            BinaryPrimitives.WriteInt16LittleEndian(span[(44 + i * 2)..], samples[i]);
+        }
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+}

@@ -1,0 +1,48 @@
+using System.Text.Json.Serialization;
+
+namespace Tollgate.Server.Http;
+
+/// <summary>Every error body: <c>{"detail": "&lt;human text&gt;", "code": "&lt;machine code&gt;"}</c> (detail is the contracts' ErrorResponse).</summary>
+public sealed record ErrorBody(
+    [property: JsonPropertyName("detail")] string Detail,
+    [property: JsonPropertyName("code")] string Code);
+
+/// <summary>The machine codes of <see cref="ErrorBody.Code"/>.</summary>
+public static class ErrorCodes
+{
+    public const string MissingApiKey = "missing_api_key";
+    public const string MalformedApiKey = "malformed_api_key";
+    public const string UnknownApiKey = "unknown_api_key";
+    public const string RevokedApiKey = "revoked_api_key";
+    public const string ModelNotPermitted = "model_not_permitted";
+    public const string QuotaExceeded = "quota_exceeded";
+    public const string ConcurrencyLimit = "concurrency_limit";
+    public const string RateLimited = "rate_limited";
+    public const string PayloadTooLarge = "payload_too_large";
+    public const string EmptyFile = "empty_file";
+    public const string UnsupportedFormat = "unsupported_format";
+    public const string UnprocessableAudio = "unprocessable_audio";
+    public const string AudioTooShort = "audio_too_short";
+    public const string MissingField = "missing_field";
+    public const string InvalidRequest = "invalid_request";
+    public const string InvalidConfiguration = "invalid_configuration";
+    public const string InvalidParameter = "invalid_parameter";
+    public const string InvalidJson = "invalid_json";
+    public const string ValidationFailed = "validation_failed";
+    public const string NotFound = "not_found";
+    public const string InvalidAdminToken = "invalid_admin_token";
+    public const string UpstreamUnavailable = "upstream_unavailable";
+    public const string InternalError = "internal_error";
+}
+
+internal static class ApiError
+{
+    public static IResult Result(int status, string code, string detail) =>
+        TypedResults.Json(new ErrorBody(detail, code), statusCode: status);
+
+    public static Task WriteAsync(HttpContext context, int status, string code, string detail)
+    {
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new ErrorBody(detail, code), ServerJsonContext.Wire.ErrorBody);
+    }
+}

@@ -1,0 +1,135 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Tollgate.Audio;
+using Tollgate.Metering;
+using Tollgate.Models;
+using Tollgate.Server.Admission;
+using Tollgate.Server.Backends;
+using Tollgate.Server.Hosting;
+using Tollgate.Server.Http;
+
+namespace Tollgate.Server.Models;
+
+/// <summary>
+/// <c>POST /api/{model}</c> for the batch models: read the upload as it streams, validate it as the contract
+/// says, probe its real duration, then dispatch to the model's backend and meter what was processed.
+/// </summary>
+internal sealed class BatchEndpoint(BackendRegistry backends, AudioQuota quota, IOptions<TollgateOptions> options)
+{
+    private readonly string _spoolDirectory = options.Value.SpoolDirectory is { Length: > 0 } configured
+        ? configured
+        : Path.Combine(Path.GetTempPath(), "tollgate-spool");
+
+    public const string UnprocessableAudio = "The audio could not be processed. It may be corrupted or in an unsupported format.";
+
+    public async Task HandleAsync(HttpContext context, ModelDescriptor model)
+    {
+        var (upload, rejection) = await BatchUpload.ReadAsync(context, _spoolDirectory);
+        if (rejection is { } refused)
+        {
+            await refused.WriteAsync(context);
+            return;
+        }
+        await using (upload)
+        {
+            if (Validate(upload!, model) is { } invalid)
+            {
+                await invalid(context);
+                return;
+            }
+            var probe = AudioProbe.Probe(upload!.File!);
+            if (!probe.Success)
+            {
+                await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, ProbeCode(probe.Error), ProbeDetail(probe.Error));
+                return;
+            }
+            if (!model.Accepts(probe.Info.Container))
+            {
+                await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, ErrorCodes.UnsupportedFormat, model.SupportedFormatsSentence);
+                return;
+            }
+            if (probe.Info.DurationMs < model.MinDurationMs)
+            {
+                await ApiError.WriteAsync(context, StatusCodes.Status422UnprocessableEntity, ErrorCodes.AudioTooShort, "The audio is too short to analyze.");
+                return;
+            }
+            await DispatchMeteredAsync(context, new BatchCall(model, upload, probe.Info));
+        }
+    }
+
+    /// <summary>
+    /// Reserves the file's probed duration (all of it or nothing, so parallel uploads can never together pass the
+    /// limit), lets the backend answer, then charges the ledger on success or gives the reservation back.
+    /// </summary>
+    private async Task DispatchMeteredAsync(HttpContext context, BatchCall call)
+    {
+        var admission = context.Features.Get<AdmissionFeature>()
+            ?? throw new InvalidOperationException("Batch endpoints are only reached through admission.");
+        var principal = admission.Principal!;
+        var reservation = quota.Begin(principal, call.Model.Name, admission.Limits!);
+        if (!quota.TryReserve(ref reservation, call.Audio.DurationMs, out var refusal))
+        {
+            await new Rejection(StatusCodes.Status403Forbidden, CloseCodes.LimitExceeded, ErrorCodes.QuotaExceeded,
+                QuotaRejection.DetailForFile(call.Model.Name, call.Audio.DurationMs, refusal)).WriteAsync(context);
+            return;
+        }
+        var settled = false;
+        try
+        {
+            var outcome = await backends.For(call.Model).HandleBatchAsync(call, context);
+            if (outcome.Succeeded)
+            {
+                settled = true;
+                await quota.CommitAsync(reservation, outcome.ChargedMs, admission.RequestId!, principal, CancellationToken.None);
+            }
+        }
+        finally
+        {
+            if (!settled)
+            {
+                quota.Release(reservation);
+            }
+        }
+    }
+
+    private static Func<HttpContext, Task>? Validate(BatchUpload upload, ModelDescriptor model)
+    {
+        if (upload.File is null)
+        {
+            return WriteMissingUploadFile;
+        }
+        if (upload.Length == 0)
+        {
+            return c => ApiError.WriteAsync(c, StatusCodes.Status400BadRequest, ErrorCodes.EmptyFile, "The uploaded file is empty.");
+        }
+        if (upload.Extension.Length > 0 && !model.Extensions.Contains(upload.Extension))
+        {
+            return c => ApiError.WriteAsync(c, StatusCodes.Status400BadRequest, ErrorCodes.UnsupportedFormat, model.SupportedFormatsSentence);
+        }
+        return null;
+    }
+
+    /// <summary>The contracts' HTTPValidationError shape (FastAPI's), with our machine code beside it.</summary>
+    private static Task WriteMissingUploadFile(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
+        var body = new JsonObject
+        {
+            ["detail"] = new JsonArray(new JsonObject
+            {
+                ["loc"] = new JsonArray("body", "upload_file"),
+                ["msg"] = "Field required",
+                ["type"] = "missing",
+            }),
+            ["code"] = ErrorCodes.MissingField,
+        };
+        return context.Response.WriteAsJsonAsync(body);
+    }
+
+    // The extension (if any) was acceptable, so content the probes cannot read is "could not be processed".
+    private static string ProbeCode(ProbeError error) =>
+        error == ProbeError.Empty ? ErrorCodes.EmptyFile : ErrorCodes.UnprocessableAudio;
+
+    private static string ProbeDetail(ProbeError error) =>
+        error == ProbeError.Empty ? "The uploaded file is empty." : UnprocessableAudio;
+}

@@ -1,0 +1,196 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+using Tollgate.Server.Admission;
+using Tollgate.Server.Http;
+
+namespace Tollgate.Server.Models;
+
+/// <summary>
+/// A batch request's multipart body, read as it streams in: the <c>upload_file</c> part is copied to a
+/// delete-on-close spool file while its bytes are counted (never held in memory), other parts become form fields.
+/// </summary>
+internal sealed class BatchUpload : IAsyncDisposable
+{
+    /// <summary>The contracts' "Maximum file size: 100MB".</summary>
+    public const long MaxFileBytes = 100L * 1024 * 1024;
+
+    /// <summary>Room for the multipart framing and the small form fields around the file.</summary>
+    private const long MaxOverheadBytes = 2L * 1024 * 1024;
+
+    private const int MaxFieldBytes = 1024 * 1024;
+    private const int MaxFields = 64;
+
+    private BatchUpload(FileStream? file, string? fileName, long length, Dictionary<string, string> fields)
+    {
+        File = file;
+        FileName = fileName;
+        Length = length;
+        Fields = fields;
+    }
+
+    /// <summary>The spooled file (seekable, deleted when disposed), or null when no <c>upload_file</c> part came.</summary>
+    public FileStream? File { get; }
+
+    /// <summary>The file name the client gave, if any.</summary>
+    public string? FileName { get; }
+
+    public long Length { get; }
+
+    public IReadOnlyDictionary<string, string> Fields { get; }
+
+    /// <summary>Lower-case extension without the dot, or "" when the file name has none.</summary>
+    public string Extension => Path.GetExtension(FileName ?? "").TrimStart('.').ToLowerInvariant();
+
+    public ValueTask DisposeAsync() => File?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    /// <summary>Reads the body, or says why it cannot be taken (413 over the size limit, 422 not multipart).</summary>
+    /// <param name="context">The request.</param>
+    /// <param name="spoolDirectory">Where the file part is spooled (deleted when the upload is disposed).</param>
+    /// <param name="filePart">The form field that carries the file.</param>
+    public static async Task<(BatchUpload? Upload, Rejection? Rejection)> ReadAsync(HttpContext context, string spoolDirectory, string filePart = "upload_file")
+    {
+        var request = context.Request;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = MaxFileBytes + MaxOverheadBytes;
+        }
+        if (request.ContentLength > MaxFileBytes + MaxOverheadBytes)
+        {
+            return (null, TooLarge());
+        }
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
+            || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+            || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 and <= 200 } boundary)
+        {
+            return (null, MissingUploadFile());
+        }
+
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        FileStream? file = null;
+        string? fileName = null;
+        long length = 0;
+        try
+        {
+            var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 16 * 1024, HeadersCountLimit = 16 };
+            while (await reader.ReadNextSectionAsync(context.RequestAborted) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
+                {
+                    return (null, InvalidRequest());
+                }
+                var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
+                if (name == filePart && file is null)
+                {
+                    fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
+                    file = CreateSpoolFile(spoolDirectory);
+                    length = await CopyCountingAsync(section.Body, file, context.RequestAborted);
+                    if (length < 0)
+                    {
+                        await file.DisposeAsync();
+                        return (null, TooLarge());
+                    }
+                }
+                else if (fields.Count < MaxFields)
+                {
+                    var value = await ReadFieldAsync(section.Body, context.RequestAborted);
+                    if (value is null)
+                    {
+                        return (null, new Rejection(StatusCodes.Status400BadRequest, CloseCodes.InvalidParameters, ErrorCodes.InvalidRequest,
+                            $"Form field '{name}' is larger than {MaxFieldBytes / 1024} KB."));
+                    }
+                    fields.TryAdd(name, value);
+                }
+                else
+                {
+                    await section.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+                }
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            if (file is not null)
+            {
+                await file.DisposeAsync();
+            }
+            return (null, TooLarge());
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException && !context.RequestAborted.IsCancellationRequested)
+        {
+            if (file is not null)
+            {
+                await file.DisposeAsync();
+            }
+            return (null, InvalidRequest());
+        }
+        catch
+        {
+            if (file is not null)
+            {
+                await file.DisposeAsync();
+            }
+            throw;
+        }
+        file?.Seek(0, SeekOrigin.Begin);
+        return (new BatchUpload(file, fileName, length, fields), null);
+    }
+
+    private static FileStream CreateSpoolFile(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, "upload-" + Guid.NewGuid().ToString("N") + ".part");
+        return new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024,
+            FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+    }
+
+    /// <summary>Copies while counting; returns -1 as soon as the file passes <see cref="MaxFileBytes"/>.</summary>
+    private static async Task<long> CopyCountingAsync(Stream source, Stream destination, CancellationToken ct)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            long total = 0;
+            int read;
+            while ((read = await source.ReadAsync(buffer, ct)) > 0)
+            {
+                total += read;
+                if (total > MaxFileBytes)
+                {
+                    return -1;
+                }
+                await destination.WriteAsync(buffer.AsMemory(0, read), ct);
+            }
+            await destination.FlushAsync(ct);
+            return total;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task<string?> ReadFieldAsync(Stream body, CancellationToken ct)
+    {
+        using var memory = new MemoryStream();
+        var buffer = new byte[8192];
+        int read;
+        while ((read = await body.ReadAsync(buffer, ct)) > 0)
+        {
+            if (memory.Length + read > MaxFieldBytes)
+            {
+                return null;
+            }
+            memory.Write(buffer, 0, read);
+        }
+        return System.Text.Encoding.UTF8.GetString(memory.GetBuffer(), 0, (int)memory.Length);
+    }
+
+    private static Rejection TooLarge() => new(StatusCodes.Status413PayloadTooLarge, CloseCodes.InvalidParameters, ErrorCodes.PayloadTooLarge,
+        "The uploaded file is larger than the 100 MB limit.");
+
+    private static Rejection InvalidRequest() => new(StatusCodes.Status400BadRequest, CloseCodes.InvalidParameters, ErrorCodes.InvalidRequest,
+        "Invalid request.");
+
+    internal static Rejection MissingUploadFile() => new(StatusCodes.Status422UnprocessableEntity, CloseCodes.InvalidParameters, ErrorCodes.MissingField,
+        "Field required: upload_file (a multipart/form-data part holding the audio file).");
+}

@@ -1,0 +1,8 @@
+using Tollgate.Server.Hosting;
+
+// The composition lives in TollgateApplication.Build, so the integration tests run exactly this app:
+// builder.AddTollgate(); app.UseAdmission(); app.MapModelsApi(); app.MapAdminApi(); app.MapApiReference();
+TollgateApplication.Build(args).Run();
+
+/// <summary>The server's entry point; public so tests can name the assembly.</summary>
+public partial class Program;

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Tollgate.Hosting;
+
+/// <summary>
+/// What a new user meets: the server started as a process on an empty store prints the admin token and a demo
+/// key once, with curl commands that work; a second start prints no secrets and the token still works.
+/// </summary>
+public sealed class FirstStartTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "tollgate-first-start", Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task FirstStart_PrintsTokenKeyAndWorkingCurls_SecondStartPrintsNoSecrets()
+    {
+        string adminToken;
+        string address;
+        await using (var first = await ServerProcess.StartAsync(_directory))
+        {
+            var output = await first.WaitForOutputAsync("====\n", TimeSpan.FromSeconds(60), occurrences: 2);
+            adminToken = Regex.Match(output, @"\b(tga_[A-Za-z0-9]+)").Groups[1].Value;
+            var demoKey = Regex.Match(output, @"\b(tgk_[A-Za-z0-9]{30}_[A-Za-z0-9]{6})").Groups[1].Value;
+            Assert.NotEmpty(adminToken);
+            Assert.NotEmpty(demoKey);
+            address = first.Address!;
+
+            var curls = output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("curl ", StringComparison.Ordinal)).ToList();
+            Assert.Equal(2, curls.Count);
+            foreach (var curl in curls)
+            {
+                var (exit, stdout) = await RunAsync("bash", "-c", curl + " -w '\\n%{http_code}'");
+                Assert.Equal(0, exit);
+                Assert.EndsWith("200", stdout.TrimEnd());
+            }
+
+            using var admin = new HttpClient { BaseAddress = new Uri(address + "/") };
+            admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
+            var orgs = await admin.GetStringAsync("admin/orgs");
+            Assert.Contains("Demo", orgs);
+        }
+
+        await using var second = await ServerProcess.StartAsync(_directory);
+        using (var admin = new HttpClient { BaseAddress = new Uri(second.Address! + "/") })
+        {
+            admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
+            Assert.Contains("Demo", await admin.GetStringAsync("admin/orgs"));
+        }
+        Assert.DoesNotContain("tga_", second.Output);
+        Assert.DoesNotContain("tgk_", second.Output);
+    }
+
+    private static async Task<(int Exit, string Stdout)> RunAsync(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        using var process = Process.Start(start)!;
+        var stdout = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, stdout);
+    }
+}
+
+/// <summary>The server binary started the way a user starts it, on 127.0.0.1 with a port the OS picks.</summary>
+internal sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly object _gate = new();
+
+    private ServerProcess(Process process) => _process = process;
+
+    public string? Address { get; private set; }
+
+    public string Output
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string>? environment = null)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "Tollgate.Server.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(dll);
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add("http://127.0.0.1:0");
+        start.Environment["ConnectionStrings__Tollgate"] = $"Data Source={Path.Combine(dataDirectory, "tollgate.db")}";
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[k] = v;
+        }
+        var server = new ServerProcess(Process.Start(start)!);
+        server._process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        server._process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        server._process.BeginOutputReadLine();
+        server._process.BeginErrorReadLine();
+        var listening = await server.WaitForOutputAsync("Now listening on: ", TimeSpan.FromSeconds(60));
+        server.Address = Regex.Match(listening, @"Now listening on: (http://127\.0\.0\.1:\d+)").Groups[1].Value;
+        return server;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            _output.Append(line).Append('\n');
+        }
+    }
+
+    public async Task<string> WaitForOutputAsync(string text, TimeSpan timeout, int occurrences = 1)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var output = Output;
+            if (Regex.Matches(output, Regex.Escape(text)).Count >= occurrences)
+            {
+                return output;
+            }
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException("The server exited: " + output);
+            }
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"No '{text}' within {timeout}: {Output}");
+    }
+
+    /// <summary>Ends the process the hard way (SIGKILL), as a crash would.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
