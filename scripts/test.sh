@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the whole test suite from a fresh clone. Installs what the tests need (ffmpeg and sox, to
+# generate real audio files in every format the probes read) when it is missing, then runs every
+# test project against real servers on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v sox >/dev/null 2>&1 || missing+=(sox)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing test tools: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+dotnet build Tollgate.sln -c Release -v quiet -nologo
+status=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+for project in tests/*/*.Tests.csproj; do
+  dotnet test "$project" -c Release --no-build -nologo 2>&1 | tee -a "$log" || status=1
+done
+# One closing line for the whole suite: "N passed, N failed".
+awk '/Failed:[ ]+[0-9]+, Passed:[ ]+[0-9]+/ {
+       gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1) } }
+     END { printf "%d passed, %d failed\n", p, f }' "$log"
+exit $status
