@@ -1,0 +1,26 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Tollgate.Benchmarks.Load;
+
+/// <summary>
+/// The load runs' baseline: bare Kestrel answering <c>GET /v1/me</c> with a JSON body of the same size and shape as
+/// Tollgate's, with no authentication, no admission and no store: what any ASP.NET Core endpoint costs.
+/// </summary>
+public static class BareServer
+{
+    public static async Task RunAsync(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var body = """{"accountId":"org_0000000000000000","name":"Demo","email":null,"apiCreditsUsed":0,"apiCreditsLeft":36000,"monthlyCredits":36000}"""u8.ToArray();
+        app.MapGet("/v1/me", (HttpContext context) =>
+        {
+            context.Response.ContentType = "application/json";
+            return context.Response.Body.WriteAsync(body).AsTask();
+        });
+        await app.RunAsync();
+    }
+}

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Tollgate.Benchmarks.Load;
+
+/// <summary>
+/// A closed-loop HTTP load generator: <c>--connections</c> workers each send GET requests back to back for
+/// <c>--warmup</c> seconds (not measured), then <c>--seconds</c> seconds (measured). Prints one line:
+/// <c>rps=… p50_ms=… p99_ms=… errors=… status=…</c>. Run it pinned to a core the server does not use.
+/// </summary>
+public static class LoadGenerator
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var url = new Uri(args[0]);
+        var connections = Option(args, "--connections", 32);
+        var warmup = TimeSpan.FromSeconds(Option(args, "--warmup", 40));
+        var measure = TimeSpan.FromSeconds(Option(args, "--seconds", 20));
+        var headers = args.Select((a, i) => (a, i)).Where(p => p.a == "--header").Select(p => args[p.i + 1].Split(':', 2)).ToList();
+
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        foreach (var header in headers)
+        {
+            client.DefaultRequestHeaders.TryAddWithoutValidation(header[0].Trim(), header[1].Trim());
+        }
+
+        var serverPid = Option(args, "--server-pid", 0);
+        await RunPhaseAsync(client, url, connections, warmup, record: null);
+        var cpuBefore = ServerCpuSeconds(serverPid);
+        var samples = new List<long>[connections];
+        var statuses = new Dictionary<int, long>();
+        var errors = 0L;
+        var clock = Stopwatch.StartNew();
+        await RunPhaseAsync(client, url, connections, measure, record: (worker, ticks, status) =>
+        {
+            if (status < 0)
+            {
+                Interlocked.Increment(ref errors);
+                return;
+            }
+            (samples[worker] ??= new List<long>(100_000)).Add(ticks);
+            lock (statuses)
+            {
+                statuses[status] = statuses.GetValueOrDefault(status) + 1;
+            }
+        });
+        var elapsed = clock.Elapsed.TotalSeconds;
+        var cpu = ServerCpuSeconds(serverPid) - cpuBefore;
+        var all = samples.Where(s => s is not null).SelectMany(s => s).Order().ToArray();
+        double Percentile(double p) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(all.Length * p))] * 1000.0 / Stopwatch.Frequency;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"rps={all.Length / elapsed:0} p50_ms={Percentile(0.50):0.000} p99_ms={Percentile(0.99):0.000} cpu_us_per_req={(all.Length == 0 ? 0 : cpu * 1e6 / all.Length):0.0} errors={errors} status={string.Join(',', statuses.Select(s => $"{s.Key}x{s.Value}"))}"));
+        return 0;
+    }
+
+    private static async Task RunPhaseAsync(HttpClient client, Uri url, int connections, TimeSpan duration, Action<int, long, int>? record)
+    {
+        using var stop = new CancellationTokenSource(duration);
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(worker => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var start = Stopwatch.GetTimestamp();
+                int status;
+                try
+                {
+                    using var response = await client.GetAsync(url, HttpCompletionOption.ResponseContentRead);
+                    status = (int)response.StatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    status = -1;
+                }
+                record?.Invoke(worker, Stopwatch.GetTimestamp() - start, status);
+            }
+        })));
+    }
+
+    /// <summary>User + system CPU seconds of a process so far (Linux /proc; 0 without a pid).</summary>
+    private static double ServerCpuSeconds(int pid)
+    {
+        if (pid <= 0)
+        {
+            return 0;
+        }
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // Fields 14 and 15 of stat (utime, stime), counted from the state field (3): indices 11 and 12; clock ticks of 1/100 s.
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+}

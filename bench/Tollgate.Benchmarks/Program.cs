@@ -1,0 +1,26 @@
+using BenchmarkDotNet.Running;
+using Tollgate.Benchmarks.Load;
+
+namespace Tollgate.Benchmarks;
+
+public static class Program
+{
+    /// <summary>
+    /// BenchmarkDotNet's switcher, plus two modes for the load runs of <c>bench/load.sh</c>:
+    /// <c>load &lt;url&gt; [options]</c> (the load generator) and <c>bare-server --urls &lt;url&gt;</c> (the baseline endpoint).
+    /// </summary>
+    public static async Task<int> Main(string[] args)
+    {
+        switch (args.FirstOrDefault())
+        {
+            case "load":
+                return await LoadGenerator.RunAsync(args[1..]);
+            case "bare-server":
+                await BareServer.RunAsync(args[1..]);
+                return 0;
+            default:
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+                return 0;
+        }
+    }
+}
