@@ -214,6 +214,15 @@ public sealed class AudioProbeTests
     }
 
     [Fact]
+    public void OggFollowedByMoreThanOneSearchStepOfJunk_StillFindsItsLastPage()
+    {
+        var ogg = GeneratedAudio.Get("a.ogg", 3.3, 44100, 2, "-c:a", "libvorbis").ToArray();
+        var padded = ogg.Concat(new byte[150 * 1024]).ToArray();
+        Assert.Equal(Probe(ogg).Info.DurationMs, Probe(padded).Info.DurationMs);
+        Assert.InRange(Probe(padded).Info.DurationMs, 3290, 3310);
+    }
+
+    [Fact]
     public async Task FiftyMegabytesOfZeros_FinishQuickly()
     {
         var result = await Task.Run(() => AudioProbe.Probe(new ZeroStream(50L * 1024 * 1024))).WaitAsync(TimeSpan.FromSeconds(5));

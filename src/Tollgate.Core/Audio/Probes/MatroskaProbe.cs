@@ -26,6 +26,9 @@ internal static class MatroskaProbe
         public long TrackType;
         public string? TrackCodec;
         public long BlockDuration;
+
+        /// <summary>Set once the header said everything: Info's Duration and the audio track were read before any cluster.</summary>
+        public bool Complete;
     }
 
     private const uint Ebml = 0x1A45DFA3, Segment = 0x18538067, Info = 0x1549A966, TimecodeScale = 0x2AD7B1, Duration = 0x4489,
@@ -94,6 +97,15 @@ internal static class MatroskaProbe
             if (depth == 0 && position == start && (uint)id != Ebml)
             {
                 throw new ProbeException();
+            }
+            if ((uint)id == Cluster && state.Duration > 0 && state.Codec is not null)
+            {
+                // The header gave the duration and the track: the clusters (the media) need not be walked.
+                state.Complete = true;
+            }
+            if (state.Complete)
+            {
+                return;
             }
             if (Array.IndexOf(Masters, (uint)id) >= 0)
             {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace Tollgate.Audio.Probes;
@@ -63,23 +64,48 @@ internal static class OggProbe
         return ProbeResult.Ok(new AudioInfo(AudioContainer.Ogg, codec, samples * 1000 / rate, codec == "opus" ? 48000 : rate, channels));
     }
 
+    /// <summary>
+    /// The granule position of the stream's last page: page headers are searched backwards from the end in 64 KB
+    /// steps (a page is at most 65,307 bytes, so the first step nearly always finds it), at most <see cref="MaxTail"/>.
+    /// </summary>
     private static long LastGranule(ProbeSource source, uint serial)
     {
-        var buffer = new byte[(int)Math.Min(source.Length, MaxTail)];
-        var start = source.Length - buffer.Length;
-        source.TryRead(start, buffer);
-        for (var i = buffer.Length - 27; i >= 0; i--)
+        const int Step = 64 * 1024;
+        const int Header = 27;
+        var buffer = ArrayPool<byte>.Shared.Rent(Step + Header);
+        try
         {
-            if (buffer[i] == 'O' && buffer[i + 1] == 'g' && buffer[i + 2] == 'g' && buffer[i + 3] == 'S' && buffer[i + 4] == 0
-                && BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(i + 14)) == serial)
+            var floor = Math.Max(0, source.Length - MaxTail);
+            var end = source.Length;
+            while (end > floor)
             {
-                var granule = BinaryPrimitives.ReadInt64LittleEndian(buffer.AsSpan(i + 6));
-                if (granule >= 0)
+                // Each window reaches Header bytes past the previous one's start, so no header straddles two windows unseen.
+                var start = Math.Max(floor, end - Step);
+                var length = (int)(Math.Min(source.Length, end + Header) - start);
+                var window = buffer.AsSpan(0, length);
+                if (!source.TryRead(start, window))
                 {
-                    return granule;
+                    return -1;
                 }
+                for (var i = Math.Min((int)(end - start), length - Header); i >= 0; i--)
+                {
+                    if (window[i] == 'O' && window[i + 1] == 'g' && window[i + 2] == 'g' && window[i + 3] == 'S' && window[i + 4] == 0
+                        && BinaryPrimitives.ReadUInt32LittleEndian(window[(i + 14)..]) == serial)
+                    {
+                        var granule = BinaryPrimitives.ReadInt64LittleEndian(window[(i + 6)..]);
+                        if (granule >= 0)
+                        {
+                            return granule;
+                        }
+                    }
+                }
+                end = start;
             }
+            return -1;
         }
-        return -1;
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }
