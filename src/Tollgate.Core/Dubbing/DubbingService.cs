@@ -43,6 +43,13 @@ public sealed partial class DubbingService(IDubbingStore store, DubbingFiles fil
 
     public DubbingFiles Files => files;
 
+    /// <summary>The time, to the millisecond the store keeps, so an answer shows the same time as a later read.</summary>
+    private DateTimeOffset Now()
+    {
+        var now = time.GetUtcNow();
+        return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMillisecond));
+    }
+
     public int MonthlyCredits => options.MonthlyCredits;
 
     /// <summary>Completes when there may be new work for the workers (a preprocess, a generate, a clone).</summary>
@@ -130,7 +137,7 @@ public sealed partial class DubbingService(IDubbingStore store, DubbingFiles fil
             {
                 return unreadable;
             }
-            var now = time.GetUtcNow();
+            var now = Now();
             var name = request.Name?.Trim() is { Length: > 0 } given ? given : Clip(fallbackName) ?? dubId;
             var dub = new Dub
             {
@@ -244,7 +251,7 @@ public sealed partial class DubbingService(IDubbingStore store, DubbingFiles fil
         {
             throw new InvalidOperationException($"A dub cannot go from {DubLifecycle.Wire(dub.Status)} to {DubLifecycle.Wire(to)}.");
         }
-        return dub with { Status = to, UpdatedAt = time.GetUtcNow() };
+        return dub with { Status = to, UpdatedAt = Now() };
     }
 
     private static DubbingRefusal NotFound(string what, string id) => new(RefusalKind.NotFound, DubbingCodes.NotFound, $"No {what} '{id}'.");
@@ -409,7 +416,7 @@ public sealed partial class DubbingService(IDubbingStore store, DubbingFiles fil
             Style = request.Style?.Trim().ToLowerInvariant(),
             Description = request.Description,
             Status = VoiceStatus.New,
-            CreatedAt = time.GetUtcNow(),
+            CreatedAt = Now(),
         };
         await store.AddVoiceAsync(voice, ct);
         return voice;
