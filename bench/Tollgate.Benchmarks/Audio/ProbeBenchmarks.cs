@@ -1,7 +1,7 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using Tollgate.Audio;
+using Tollgate.Reference.Pcm;
 
 namespace Tollgate.Benchmarks.Audio;
 
@@ -75,27 +75,12 @@ public class ProbeBenchmarks
 
     private static byte[] Wav(int rate, double seconds)
     {
-        var frames = (int)(rate * seconds);
-        var bytes = new byte[44 + frames * 2];
-        var span = bytes.AsSpan();
-        "RIFF"u8.CopyTo(span);
-        BinaryPrimitives.WriteInt32LittleEndian(span[4..], bytes.Length - 8);
-        "WAVEfmt "u8.CopyTo(span[8..]);
-        BinaryPrimitives.WriteInt32LittleEndian(span[16..], 16);
-        BinaryPrimitives.WriteInt16LittleEndian(span[20..], 1);
-        BinaryPrimitives.WriteInt16LittleEndian(span[22..], 1);
-        BinaryPrimitives.WriteInt32LittleEndian(span[24..], rate);
-        BinaryPrimitives.WriteInt32LittleEndian(span[28..], rate * 2);
-        BinaryPrimitives.WriteInt16LittleEndian(span[32..], 2);
-        BinaryPrimitives.WriteInt16LittleEndian(span[34..], 16);
-        "data"u8.CopyTo(span[36..]);
-        BinaryPrimitives.WriteInt32LittleEndian(span[40..], frames * 2);
-        for (var i = 0; i < frames; i++)
+        var samples = new short[(int)(rate * seconds)];
+        for (var i = 0; i < samples.Length; i++)
         {
             var t = (double)i / rate;
-            var sample = (short)(9000 * Math.Sin(2 * Math.PI * 440 * t) * (Math.Sin(2 * Math.PI * 0.5 * t) > 0 ? 1 : 0));
-            BinaryPrimitives.WriteInt16LittleEndian(span[(44 + i * 2)..], sample);
+            samples[i] = (short)(9000 * Math.Sin(2 * Math.PI * 440 * t) * (Math.Sin(2 * Math.PI * 0.5 * t) > 0 ? 1 : 0));
         }
-        return bytes;
+        return WavFile.Mono16(samples, rate);
     }
 }

@@ -24,15 +24,13 @@ public static class ReferenceDubRenderer
 
     public const int FadeMs = 10;
 
-    private const int WavHeaderBytes = 44;
-
     /// <summary>Renders <paramref name="input"/> (seekable; read twice) into <paramref name="output"/>; returns the frames written.</summary>
     public static long Render(Stream input, Stream output, CancellationToken ct = default)
     {
         var peak = new PeakSink();
         var format = Decode(input, peak, ct);
         var frames = peak.Frames;
-        if (frames * 2 > uint.MaxValue - (WavHeaderBytes - 8))
+        if (frames * 2 > uint.MaxValue - (WavFile.HeaderBytes - 8))
         {
             throw new DubRenderException(DubbingCodes.InputTooLong, "The input is too long for a WAV result (over 4 GB of 16-bit samples).");
         }
@@ -100,20 +98,8 @@ public static class ReferenceDubRenderer
 
     private static void WriteWavHeader(Stream output, int rate, long frames)
     {
-        var dataBytes = (uint)(frames * 2);
-        Span<byte> h = stackalloc byte[WavHeaderBytes];
-        "RIFF"u8.CopyTo(h);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[4..], (uint)(WavHeaderBytes - 8) + dataBytes);
-        "WAVEfmt "u8.CopyTo(h[8..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[16..], 16);
-        BinaryPrimitives.WriteUInt16LittleEndian(h[20..], 1);
-        BinaryPrimitives.WriteUInt16LittleEndian(h[22..], 1);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[24..], (uint)rate);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[28..], (uint)rate * 2);
-        BinaryPrimitives.WriteUInt16LittleEndian(h[32..], 2);
-        BinaryPrimitives.WriteUInt16LittleEndian(h[34..], 16);
-        "data"u8.CopyTo(h[36..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[40..], dataBytes);
+        Span<byte> h = stackalloc byte[WavFile.HeaderBytes];
+        WavFile.WriteHeader(h, rate, frames);
         output.Write(h);
     }
 

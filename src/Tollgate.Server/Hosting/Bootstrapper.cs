@@ -1,9 +1,9 @@
-using System.Buffers.Binary;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 using Tollgate.Identity;
 using Tollgate.Models;
+using Tollgate.Reference.Pcm;
 using Tollgate.Server.Admin;
 using Tollgate.Storage.Sqlite;
 
@@ -85,24 +85,7 @@ internal sealed class Bootstrapper(
             var on = t is >= 0.5 and < 1.5 || t is >= 2.0 and < 2.8;
             samples[i] = on ? (short)(8000 * Math.Sin(2 * Math.PI * 440 * t)) : (short)0;
         }
-        var bytes = new byte[44 + samples.Length * 2];
-        var span = bytes.AsSpan();
-        "RIFF"u8.CopyTo(span);
-        BinaryPrimitives.WriteInt32LittleEndian(span[4..], bytes.Length - 8);
-        "WAVEfmt "u8.CopyTo(span[8..]);
-        BinaryPrimitives.WriteInt32LittleEndian(span[16..], 16);
-        BinaryPrimitives.WriteInt16LittleEndian(span[20..], 1);
-        BinaryPrimitives.WriteInt16LittleEndian(span[22..], 1);
-        BinaryPrimitives.WriteInt32LittleEndian(span[24..], rate);
-        BinaryPrimitives.WriteInt32LittleEndian(span[28..], rate * 2);
-        BinaryPrimitives.WriteInt16LittleEndian(span[32..], 2);
-        BinaryPrimitives.WriteInt16LittleEndian(span[34..], 16);
-        "data"u8.CopyTo(span[36..]);
-        BinaryPrimitives.WriteInt32LittleEndian(span[40..], samples.Length * 2);
-        for (var i = 0; i < samples.Length; i++)
-        {
-            BinaryPrimitives.WriteInt16LittleEndian(span[(44 + i * 2)..], samples[i]);
-        }
+        var bytes = WavFile.Mono16(samples, rate);
         Directory.CreateDirectory(folder);
         File.WriteAllBytes(path, bytes);
         return path;

@@ -12,22 +12,33 @@ public static class WavFile
     {
         var bytes = new byte[HeaderBytes + samples.Length * 2];
         var span = bytes.AsSpan();
-        "RIFF"u8.CopyTo(span);
-        BinaryPrimitives.WriteInt32LittleEndian(span[4..], bytes.Length - 8);
-        "WAVEfmt "u8.CopyTo(span[8..]);
-        BinaryPrimitives.WriteInt32LittleEndian(span[16..], 16);
-        BinaryPrimitives.WriteInt16LittleEndian(span[20..], 1);
-        BinaryPrimitives.WriteInt16LittleEndian(span[22..], 1);
-        BinaryPrimitives.WriteInt32LittleEndian(span[24..], sampleRate);
-        BinaryPrimitives.WriteInt32LittleEndian(span[28..], sampleRate * 2);
-        BinaryPrimitives.WriteInt16LittleEndian(span[32..], 2);
-        BinaryPrimitives.WriteInt16LittleEndian(span[34..], 16);
-        "data"u8.CopyTo(span[36..]);
-        BinaryPrimitives.WriteInt32LittleEndian(span[40..], samples.Length * 2);
+        WriteHeader(span, sampleRate, samples.Length);
         for (var i = 0; i < samples.Length; i++)
         {
             BinaryPrimitives.WriteInt16LittleEndian(span[(HeaderBytes + i * 2)..], samples[i]);
         }
         return bytes;
+    }
+
+    /// <summary>
+    /// The 44-byte header of a 16-bit mono PCM WAV holding <paramref name="frames"/> samples, written into the start of
+    /// <paramref name="destination"/> (for writers that stream the samples after it).
+    /// </summary>
+    public static void WriteHeader(Span<byte> destination, int sampleRate, long frames)
+    {
+        var dataBytes = checked((uint)(frames * 2));
+        var h = destination[..HeaderBytes];
+        "RIFF"u8.CopyTo(h);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[4..], checked(HeaderBytes - 8 + dataBytes));
+        "WAVEfmt "u8.CopyTo(h[8..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[16..], 16);
+        BinaryPrimitives.WriteUInt16LittleEndian(h[20..], 1);
+        BinaryPrimitives.WriteUInt16LittleEndian(h[22..], 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[24..], (uint)sampleRate);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[28..], (uint)sampleRate * 2);
+        BinaryPrimitives.WriteUInt16LittleEndian(h[32..], 2);
+        BinaryPrimitives.WriteUInt16LittleEndian(h[34..], 16);
+        "data"u8.CopyTo(h[36..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[40..], dataBytes);
     }
 }
