@@ -75,34 +75,3 @@ internal sealed class AuthenticationStep(RequestDelegate next, KeyAuthenticator 
         return new Rejection(status403 ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized, CloseCodes.Unauthorized, code, detail);
     }
 }
-
-/// <summary>Step 2: the key must be entitled to the model it calls.</summary>
-internal sealed class EntitlementStep(RequestDelegate next)
-{
-    public Task Invoke(HttpContext context)
-    {
-        var feature = context.Features.Get<AdmissionFeature>();
-        if (feature?.Model is not { } model || feature.Principal is not { } principal)
-        {
-            return next(context);
-        }
-        if (principal.TryGetLimits(model.Name, out var limits))
-        {
-            feature.Limits = limits;
-            return next(context);
-        }
-        return new Rejection(StatusCodes.Status403Forbidden, CloseCodes.Forbidden, ErrorCodes.ModelNotPermitted,
-            $"This request is not permitted: the API key is not entitled to {model.Name}.").WriteAsync(context);
-    }
-}
-
-/// <summary>The WebSocket close codes of the streaming contracts.</summary>
-public static class CloseCodes
-{
-    public const int Normal = 1000;
-    public const int InvalidParameters = 1003;
-    public const int Unauthorized = 4001;
-    public const int UndecodableAudio = 4002;
-    public const int Forbidden = 4003;
-    public const int LimitExceeded = 4029;
-}

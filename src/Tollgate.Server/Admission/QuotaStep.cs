@@ -32,13 +32,15 @@ internal static class QuotaRejection
         new(StatusCodes.Status403Forbidden, CloseCodes.LimitExceeded, ErrorCodes.QuotaExceeded, Detail(model, refusal));
 
     public static string Detail(string model, QuotaRefusal refusal) =>
-        FormattableString.Invariant(
-            $"Monthly audio quota {(refusal.OrganizationCap ? "of this organization" : $"for {model}")} exhausted: {Hours(refusal.RemainingMs)} remain ({refusal.RemainingMs} ms); it resets at {refusal.ResetsAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}.");
+        Sentence(model, refusal, "exhausted: ");
 
     /// <summary>A probed file that does not fit in what remains.</summary>
     public static string DetailForFile(string model, long fileMs, QuotaRefusal refusal) =>
+        Sentence(model, refusal, FormattableString.Invariant($"exceeded: this file is {fileMs} ms of audio but only "));
+
+    private static string Sentence(string model, QuotaRefusal refusal, string verdict) =>
         FormattableString.Invariant(
-            $"Monthly audio quota {(refusal.OrganizationCap ? "of this organization" : $"for {model}")} exceeded: this file is {fileMs} ms of audio but only {Hours(refusal.RemainingMs)} remain ({refusal.RemainingMs} ms); it resets at {refusal.ResetsAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}.");
+            $"Monthly audio quota {(refusal.OrganizationCap ? "of this organization" : $"for {model}")} {verdict}{Hours(refusal.RemainingMs)} remain ({refusal.RemainingMs} ms); it resets at {refusal.ResetsAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}.");
 
     public static string Hours(long ms) => FormattableString.Invariant($"{ms / 3_600_000d:0.####} audio hours");
 }

@@ -1,0 +1,12 @@
+namespace Tollgate.Server.Admission;
+
+/// <summary>The WebSocket close codes of the streaming contracts.</summary>
+public static class CloseCodes
+{
+    public const int Normal = 1000;
+    public const int InvalidParameters = 1003;
+    public const int Unauthorized = 4001;
+    public const int UndecodableAudio = 4002;
+    public const int Forbidden = 4003;
+    public const int LimitExceeded = 4029;
+}
