@@ -6,7 +6,7 @@ namespace Tollgate.Storage.Sqlite;
 /// The embedded store: one SQLite file in WAL mode. Opens pooled connections with the pragmas every
 /// Tollgate table relies on (foreign keys, a busy timeout, full fsync on commit so a kill -9 loses nothing committed).
 /// </summary>
-public sealed class SqliteDatabase
+internal sealed class SqliteDatabase
 {
     public SqliteDatabase(string connectionString)
     {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using Tollgate.Audio;
-using Tollgate.Reference.Pcm;
+using Tollgate.Backends.Reference.Pcm;
 
 namespace Tollgate.Benchmarks.Audio;
 

@@ -47,14 +47,14 @@ public class KeyAuthenticationBenchmarks
     public KeyHash Sha256Only() => ApiKeys.Hash(_valid);
 
     [Benchmark]
-    public AuthStatus ValidKey() => Await(_authenticator.AuthenticateAsync(_valid));
+    public int ValidKey() => Await(_authenticator.AuthenticateAsync(_valid));
 
     [Benchmark]
-    public AuthStatus UnknownKey() => Await(_authenticator.AuthenticateAsync(_unknown));
+    public int UnknownKey() => Await(_authenticator.AuthenticateAsync(_unknown));
 
     [Benchmark]
-    public AuthStatus MalformedKey() => Await(_authenticator.AuthenticateAsync(_malformed));
+    public int MalformedKey() => Await(_authenticator.AuthenticateAsync(_malformed));
 
-    private static AuthStatus Await(ValueTask<AuthResult> pending) =>
-        pending.IsCompletedSuccessfully ? pending.Result.Status : pending.AsTask().GetAwaiter().GetResult().Status;
+    private static int Await(ValueTask<AuthResult> pending) =>
+        (int)(pending.IsCompletedSuccessfully ? pending.Result.Status : pending.AsTask().GetAwaiter().GetResult().Status);
 }

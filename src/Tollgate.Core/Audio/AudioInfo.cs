@@ -1,7 +1,7 @@
 namespace Tollgate.Audio;
 
 /// <summary>The container (or raw stream layout) a probe recognised from the bytes themselves.</summary>
-public enum AudioContainer
+internal enum AudioContainer
 {
     Raw,
     Wav,
@@ -23,10 +23,10 @@ public enum AudioContainer
 /// <param name="DurationMs">Duration in whole milliseconds (rounded down).</param>
 /// <param name="SampleRate">Samples per second per channel; 0 when the container does not say.</param>
 /// <param name="Channels">Channel count; 0 when the container does not say.</param>
-public readonly record struct AudioInfo(AudioContainer Container, string Codec, long DurationMs, int SampleRate, int Channels);
+internal readonly record struct AudioInfo(AudioContainer Container, string Codec, long DurationMs, int SampleRate, int Channels);
 
 /// <summary>Why a probe could not establish a duration.</summary>
-public enum ProbeError
+internal enum ProbeError
 {
     None,
     /// <summary>Zero bytes.</summary>

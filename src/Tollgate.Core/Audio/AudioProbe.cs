@@ -9,7 +9,7 @@ namespace Tollgate.Audio;
 /// real length and every walk by a count, so truncated or hostile files give <see cref="ProbeError.Corrupt"/>
 /// quickly; the probe never throws.
 /// </summary>
-public static class AudioProbe
+internal static class AudioProbe
 {
     /// <summary>Probes a seekable stream from its start (wherever it is positioned).</summary>
     public static ProbeResult Probe(Stream stream)

@@ -1,7 +1,7 @@
 namespace Tollgate.Audio;
 
 /// <summary>A probe's answer: the audio's facts, or why they could not be established. Never an exception.</summary>
-public readonly record struct ProbeResult(ProbeError Error, AudioInfo Info, string? Detail)
+internal readonly record struct ProbeResult(ProbeError Error, AudioInfo Info, string? Detail)
 {
     public bool Success => Error == ProbeError.None;
 

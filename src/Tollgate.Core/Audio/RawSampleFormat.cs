@@ -1,7 +1,7 @@
 namespace Tollgate.Audio;
 
 /// <summary>How one raw (headerless) sample is encoded.</summary>
-public enum SampleEncoding
+internal enum SampleEncoding
 {
     SignedInt,
     UnsignedInt,
@@ -14,7 +14,7 @@ public enum SampleEncoding
 /// A raw streaming layout named by the contracts' <c>audio_format</c> values
 /// (<c>s8</c> … <c>f64be</c>, <c>mulaw</c>, <c>alaw</c>).
 /// </summary>
-public readonly record struct RawSampleFormat(string Name, SampleEncoding Encoding, int BytesPerSample, bool BigEndian)
+internal readonly record struct RawSampleFormat(string Name, SampleEncoding Encoding, int BytesPerSample, bool BigEndian)
 {
     /// <summary>Bytes of one frame (one sample for every channel).</summary>
     public int FrameSize(int channels) => BytesPerSample * channels;

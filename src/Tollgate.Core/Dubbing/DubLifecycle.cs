@@ -1,7 +1,7 @@
 namespace Tollgate.Dubbing;
 
 /// <summary>Why a dubbing call was refused; the server maps it to an HTTP status (404, 409, 402, 422).</summary>
-public enum RefusalKind
+internal enum RefusalKind
 {
     NotFound,
     Conflict,
@@ -13,10 +13,10 @@ public enum RefusalKind
 }
 
 /// <summary>A refused dubbing call: the kind, a machine code and a sentence for people. Nothing was changed.</summary>
-public sealed record DubbingRefusal(RefusalKind Kind, string Code, string Detail);
+internal sealed record DubbingRefusal(RefusalKind Kind, string Code, string Detail);
 
 /// <summary>The machine codes of dubbing refusals and of a dub's or voice's <c>errorCode</c>.</summary>
-public static class DubbingCodes
+internal static class DubbingCodes
 {
     public const string NotFound = "not_found";
     public const string AlreadyPreprocessed = "already_preprocessed";
@@ -46,7 +46,7 @@ public static class DubbingCodes
 ///                        └──────────→ error ←──────────────────────────┴──────────┴────────────┴──────────┘
 /// </code>
 /// </summary>
-public static class DubLifecycle
+internal static class DubLifecycle
 {
     /// <summary>Whether a dub may move from <paramref name="from"/> to <paramref name="to"/>.</summary>
     public static bool IsAllowed(DubStatus from, DubStatus to) => (from, to) switch

@@ -7,7 +7,7 @@ namespace Tollgate.Dubbing;
 /// second of input audio, charged when generation is accepted and refunded if it then fails. What is used is derived
 /// from the ledger (<see cref="CreditEntry"/>), never stored as a running total.
 /// </summary>
-public static class DubbingCredits
+internal static class DubbingCredits
 {
     public const int MillisecondsPerCredit = 1000;
 

@@ -1,7 +1,7 @@
 namespace Tollgate.Dubbing;
 
 /// <summary>The <c>Tollgate:Dubbing</c> configuration section.</summary>
-public sealed class DubbingOptions
+internal sealed class DubbingOptions
 {
     public const string SectionPath = "Tollgate:Dubbing";
 
@@ -73,19 +73,19 @@ public sealed class DubbingOptions
 /// A seam for tests and operators: a worker awaits it before rendering a dub that is <c>processing</c>, so a test can
 /// hold a dub there (and stop the server mid-way) without timing anything.
 /// </summary>
-public interface IDubProcessingGate
+internal interface IDubProcessingGate
 {
     ValueTask WaitAsync(Dub dub, CancellationToken ct);
 }
 
 /// <summary>The default gate: never waits.</summary>
-public sealed class OpenDubProcessingGate : IDubProcessingGate
+internal sealed class OpenDubProcessingGate : IDubProcessingGate
 {
     public ValueTask WaitAsync(Dub dub, CancellationToken ct) => ValueTask.CompletedTask;
 }
 
 /// <summary>Where a dub's input and result and a voice's sample are kept: files named after their ids in one folder.</summary>
-public sealed class DubbingFiles(string directory)
+internal sealed class DubbingFiles(string directory)
 {
     public string Directory { get; } = Path.GetFullPath(directory);
 

@@ -3,21 +3,20 @@ using System.Text.RegularExpressions;
 using Tollgate.Audio;
 using Tollgate.Identity;
 using Tollgate.Limits;
-using Tollgate.Reference.Pcm;
 
 namespace Tollgate.Dubbing;
 
 /// <summary>What a caller asks for when creating a dub (the input itself is a file staged beforehand).</summary>
-public sealed record NewDub(string? Name, string? SourceLanguage, string? TargetLanguage, string? VoiceId);
+internal sealed record NewDub(string? Name, string? SourceLanguage, string? TargetLanguage, string? VoiceId);
 
 /// <summary>What a caller asks for when creating a custom voice.</summary>
-public sealed record NewVoice(string? Name, string? Language, string? Genre, string? Style, string? Description);
+internal sealed record NewVoice(string? Name, string? Language, string? Genre, string? Style, string? Description);
 
 /// <summary>An organization's credits in the current month.</summary>
-public sealed record CreditBalance(int Allowance, long Used, int Left, MonthPeriod Period);
+internal sealed record CreditBalance(int Allowance, long Used, int Left, MonthPeriod Period);
 
 /// <summary>A call's answer: the changed dub or voice, or why nothing changed.</summary>
-public readonly record struct DubbingResult<T>(T? Value, DubbingRefusal? Refusal) where T : class
+internal readonly record struct DubbingResult<T>(T? Value, DubbingRefusal? Refusal) where T : class
 {
     public static implicit operator DubbingResult<T>(DubbingRefusal refusal) => new(null, refusal);
 
@@ -30,7 +29,7 @@ public readonly record struct DubbingResult<T>(T? Value, DubbingRefusal? Refusal
 /// <see cref="TrainAsync"/>); every step can run again after a crash with the same outcome, so a restart resumes
 /// whatever it finds mid-way.
 /// </summary>
-public sealed partial class DubbingService(IDubbingStore store, DubbingFiles files, TimeProvider time, DubbingOptions options, IDubProcessingGate gate)
+internal sealed partial class DubbingService(IDubbingStore store, DubbingFiles files, TimeProvider time, DubbingOptions options, IDubProcessingGate gate, IDubProcessor processor)
 {
     private const int MaxNameLength = 200;
     private const long MinSampleMs = 1000;
@@ -344,7 +343,7 @@ public sealed partial class DubbingService(IDubbingStore store, DubbingFiles fil
             {
                 using var input = File.OpenRead(files.Input(dub.Id));
                 using var output = File.Create(partial);
-                ReferenceDubRenderer.Render(input, output, ct);
+                processor.Render(input, output, ct);
                 output.Flush(flushToDisk: true);
             }, ct);
             return Step(dub, DubStatus.Finalizing);
@@ -508,34 +507,7 @@ public sealed partial class DubbingService(IDubbingStore store, DubbingFiles fil
         {
             return voice with { Status = VoiceStatus.Error, ErrorCode = DubbingCodes.SampleTooShort, ErrorMessage = $"A voice sample must be at least {MinSampleMs / 1000} s long." };
         }
-        double? loudness = null;
-        try
-        {
-            var meter = new LoudnessSink();
-            ReferenceDubRenderer.Decode(sample, meter, ct);
-            loudness = meter.Db;
-        }
-        catch (DubRenderException)
-        {
-            // A compressed sample: its duration is known, its loudness is not measured (the reference has no decoder for it).
-        }
+        var loudness = processor.MeasureLoudness(sample, ct);
         return voice with { Status = VoiceStatus.Ready, SampleDurationMs = probe.Info.DurationMs, SampleLoudnessDb = loudness };
-    }
-
-    private sealed class LoudnessSink : IMonoSink
-    {
-        private double _sum;
-        private long _count;
-
-        public double Db => _count == 0 || _sum <= 0 ? -120 : Math.Round(10 * Math.Log10(_sum / _count), 1);
-
-        public void Write(ReadOnlySpan<float> samples)
-        {
-            foreach (var s in samples)
-            {
-                _sum += (double)s * s;
-            }
-            _count += samples.Length;
-        }
     }
 }

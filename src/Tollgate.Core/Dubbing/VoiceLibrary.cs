@@ -3,17 +3,17 @@ using System.Text;
 namespace Tollgate.Dubbing;
 
 /// <summary>What <c>GET /v1/voices</c> may filter by: a free-text search and sets of genres, languages and styles.</summary>
-public sealed record VoiceQuery(string? Search, IReadOnlyCollection<string> Genres, IReadOnlyCollection<string> Languages, IReadOnlyCollection<string> Styles, int Limit, string? Cursor);
+internal sealed record VoiceQuery(string? Search, IReadOnlyCollection<string> Genres, IReadOnlyCollection<string> Languages, IReadOnlyCollection<string> Styles, int Limit, string? Cursor);
 
 /// <summary>A page of voices and the cursor of the next one (null on the last page).</summary>
-public sealed record VoicePage(IReadOnlyList<Voice> Voices, string? NextCursor);
+internal sealed record VoicePage(IReadOnlyList<Voice> Voices, string? NextCursor);
 
 /// <summary>
 /// The voice library: a small stock catalogue (embedded here and seeded into the store at start-up) plus the caller's
 /// own ready voices, filtered and paged by an opaque cursor — the last id of the previous page, so pages neither skip
 /// nor repeat voices while voices are added or removed.
 /// </summary>
-public static class VoiceLibrary
+internal static class VoiceLibrary
 {
     public const int DefaultLimit = 20;
     public const int MaxLimit = 100;

@@ -9,7 +9,7 @@ namespace Tollgate.Identity;
 /// fail fast without a store lookup. Only the SHA-256 of the whole key and a short visible prefix are stored.
 /// </summary>
 /// <example><c>tgk_4fQ9xW2mZ0bLr8TnYc1KpVd7sHe3Ja_2bXq7Z</c></example>
-public static class ApiKeys
+internal static class ApiKeys
 {
     /// <summary>Every key starts with this; secret scanners can match <c>tgk_[0-9A-Za-z]{30}_[0-9A-Za-z]{6}</c>.</summary>
     public const string Prefix = "tgk_";

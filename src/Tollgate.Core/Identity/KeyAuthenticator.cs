@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace Tollgate.Identity;
 
 /// <summary>Why a presented credential was, or was not, accepted.</summary>
-public enum AuthStatus
+internal enum AuthStatus
 {
     Ok,
     Missing,
@@ -12,7 +12,7 @@ public enum AuthStatus
     Revoked,
 }
 
-public readonly record struct AuthResult(AuthStatus Status, Principal? Principal)
+internal readonly record struct AuthResult(AuthStatus Status, Principal? Principal)
 {
     public bool Succeeded => Status == AuthStatus.Ok;
 }
@@ -22,7 +22,7 @@ public readonly record struct AuthResult(AuthStatus Status, Principal? Principal
 /// store. A cached answer is trusted for <see cref="RevalidateAfter"/> (1 s), so a revocation made on any
 /// node takes effect everywhere within a second; one made through this node takes effect at once.
 /// </summary>
-public sealed class KeyAuthenticator
+internal sealed class KeyAuthenticator
 {
     /// <summary>How long a cached answer (positive or negative) is trusted before the store is asked again.</summary>
     public static readonly TimeSpan RevalidateAfter = TimeSpan.FromSeconds(1);

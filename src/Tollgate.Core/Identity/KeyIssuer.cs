@@ -4,10 +4,10 @@ using Tollgate.Models;
 namespace Tollgate.Identity;
 
 /// <summary>A freshly issued key: the record that is stored and the secret that is shown exactly once.</summary>
-public sealed record IssuedKey(ApiKeyRecord Record, string Secret);
+internal sealed record IssuedKey(ApiKeyRecord Record, string Secret);
 
 /// <summary>Creates API keys with fixed entitlements, after checking every requested entitlement.</summary>
-public sealed class KeyIssuer(IIdentityStore store, TimeProvider time)
+internal sealed class KeyIssuer(IIdentityStore store, TimeProvider time)
 {
     public const int MaxConcurrency = 10_000;
     public const double MaxMonthlyAudioHours = 1_000_000;

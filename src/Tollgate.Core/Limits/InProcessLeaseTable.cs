@@ -6,7 +6,7 @@ namespace Tollgate.Limits;
 /// The embedded lease table: one lock-free counter per pool (compare-and-swap below the limit), found in a
 /// concurrent dictionary. No global lock, no allocation once a pool has been seen.
 /// </summary>
-public sealed class InProcessLeaseTable : ILeaseTable
+internal sealed class InProcessLeaseTable : ILeaseTable
 {
     private readonly ConcurrentDictionary<PoolKey, LeaseSlot> _slots = new();
 

@@ -6,7 +6,7 @@ namespace Tollgate.Limits;
 /// The embedded quota meter: one lock-free counter per (pool, month), seeded once from the ledger's committed total
 /// the first time the pool is seen in that month. A new month is simply a new counter, so rollover needs no sweep.
 /// </summary>
-public sealed class InProcessQuotaMeter(Func<PoolKey, MonthPeriod, long> committedTotal) : IQuotaMeter
+internal sealed class InProcessQuotaMeter(Func<PoolKey, MonthPeriod, long> committedTotal) : IQuotaMeter
 {
     private readonly ConcurrentDictionary<(PoolKey Pool, int Month), Lazy<QuotaCounter>> _counters = new();
 

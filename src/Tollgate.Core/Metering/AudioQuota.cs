@@ -4,13 +4,13 @@ using Tollgate.Limits;
 namespace Tollgate.Metering;
 
 /// <summary>Why audio time was refused, with what a client needs to know: what remains and when the month resets.</summary>
-public readonly record struct QuotaRefusal(long RemainingMs, DateTimeOffset ResetsAt, bool OrganizationCap);
+internal readonly record struct QuotaRefusal(long RemainingMs, DateTimeOffset ResetsAt, bool OrganizationCap);
 
 /// <summary>
 /// Audio time a request holds: against its (organization, model) pool and, when the organization has a cap, against
 /// the organization's all-models pool too. Both move together, so neither can be exceeded.
 /// </summary>
-public struct AudioReservation
+internal struct AudioReservation
 {
     internal QuotaReservation ModelPart;
     internal QuotaReservation OrgPart;
@@ -27,7 +27,7 @@ public struct AudioReservation
 /// The monthly audio-hour quota of DESIGN 3.3 as one service: admission checks, batch reservations (exact or
 /// nothing), streaming reservations (as much as remains) and durable commits to the ledger.
 /// </summary>
-public sealed class AudioQuota(IQuotaMeter meter, IUsageLedger ledger, TimeProvider time, QuotaOptions options)
+internal sealed class AudioQuota(IQuotaMeter meter, IUsageLedger ledger, TimeProvider time, QuotaOptions options)
 {
     /// <summary>The model name of an organization's all-models pool.</summary>
     public const string AllModels = "*";

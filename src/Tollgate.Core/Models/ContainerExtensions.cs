@@ -3,7 +3,7 @@ using Tollgate.Audio;
 namespace Tollgate.Models;
 
 /// <summary>Which file extensions of the contracts each detected container can stand behind.</summary>
-public static class ContainerExtensions
+internal static class ContainerExtensions
 {
     public static IReadOnlyList<string> For(AudioContainer container) => container switch
     {

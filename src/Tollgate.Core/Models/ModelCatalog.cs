@@ -3,7 +3,7 @@ using System.Collections.Frozen;
 namespace Tollgate.Models;
 
 /// <summary>How a model is reached on the wire.</summary>
-public enum ModelKind
+internal enum ModelKind
 {
     /// <summary>HTTP POST multipart upload, one JSON (or multipart) answer.</summary>
     Batch,
@@ -15,7 +15,7 @@ public enum ModelKind
 /// One model of the Models API as its contract describes it: its name (the path's last segment),
 /// how it is called and which audio it accepts.
 /// </summary>
-public sealed record ModelDescriptor
+internal sealed record ModelDescriptor
 {
     public required string Name { get; init; }
     public required ModelKind Kind { get; init; }
@@ -47,7 +47,7 @@ public sealed record ModelDescriptor
 }
 
 /// <summary>Every model of the published contracts (<c>contracts/modulate</c>).</summary>
-public static class ModelCatalog
+internal static class ModelCatalog
 {
     private static readonly string[] StandardExtensions = ["aac", "aiff", "flac", "mov", "mp3", "mp4", "ogg", "opus", "wav", "webm"];
     private static readonly string[] MusicExtensions = ["aac", "flac", "m4a", "mp3", "mp4", "ogg", "opus", "wav"];

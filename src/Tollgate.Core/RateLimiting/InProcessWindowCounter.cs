@@ -19,7 +19,7 @@ namespace Tollgate.RateLimiting;
 /// removed under its lock) and starts over on a fresh partition, so no count is ever lost. No background timer.
 /// </para>
 /// </remarks>
-public sealed class InProcessWindowCounter : IWindowCounter
+internal sealed class InProcessWindowCounter : IWindowCounter
 {
     private static readonly TimeSpan DefaultSweepInterval = TimeSpan.FromMinutes(1);
 

@@ -11,7 +11,7 @@ namespace Tollgate.RateLimiting;
 /// Surface name (<see cref="KnownSurfaces"/>) → the names of the rules it carries, in order. A surface that is absent or
 /// has an empty list is not rate-limited.
 /// </param>
-public sealed record RateLimitOptions(
+internal sealed record RateLimitOptions(
     IReadOnlyDictionary<string, RateRule> Rules,
     IReadOnlyDictionary<string, IReadOnlyList<string>> Surfaces)
 {

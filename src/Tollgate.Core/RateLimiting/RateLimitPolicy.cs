@@ -6,7 +6,7 @@ namespace Tollgate.RateLimiting;
 /// Validated <see cref="RateLimitOptions"/> compiled for the hot path: for every (surface, operation class) the
 /// <see cref="RuleSet"/> that applies, computed once. Register one per configuration as a singleton.
 /// </summary>
-public sealed class RateLimitPolicy
+internal sealed class RateLimitPolicy
 {
     private readonly FrozenDictionary<string, RuleSet[]> _bySurface;
 

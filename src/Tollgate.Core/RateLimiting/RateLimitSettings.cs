@@ -22,7 +22,7 @@ namespace Tollgate.RateLimiting;
 /// or by environment: <c>Tollgate__RateLimits__Rules__per-second__Limit=5</c>, <c>Tollgate__RateLimits__Rules__per-second__Window=1s</c>,
 /// <c>Tollgate__RateLimits__Surfaces__Dubbing=global,per-second</c>.
 /// </example>
-public sealed class RateLimitSettings
+internal sealed class RateLimitSettings
 {
     /// <summary>
     /// Rules by name (keys compared ignoring case). Starts with the four default rules of
@@ -69,7 +69,7 @@ public sealed class RateLimitSettings
 }
 
 /// <summary>One rule as configured: <c>Limit</c> (positive integer), <c>Window</c> and <c>AppliesTo</c>.</summary>
-public sealed class RateRuleSettings
+internal sealed class RateRuleSettings
 {
     /// <summary>Requests per window: a positive integer. Required.</summary>
     public string? Limit { get; set; }
@@ -96,7 +96,7 @@ public sealed class RateRuleSettings
 /// single comma-separated value (<c>global,safe</c>; empty for none), which is what an environment variable can give.
 /// </summary>
 [TypeConverter(typeof(RuleNameListConverter))]
-public sealed class RuleNameList : List<string>
+internal sealed class RuleNameList : List<string>
 {
     public RuleNameList()
     {

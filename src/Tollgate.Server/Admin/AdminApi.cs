@@ -9,7 +9,7 @@ using Tollgate.Server.Http;
 namespace Tollgate.Server.Admin;
 
 /// <summary>The Admin API: organizations, users and keys, behind the admin bearer token.</summary>
-public static class AdminApi
+internal static class AdminApi
 {
     private const int MaxNameLength = 200;
 

@@ -3,26 +3,26 @@ using Tollgate.Identity;
 
 namespace Tollgate.Server.Admin;
 
-public sealed record CreateNameRequest(string? Name);
+internal sealed record CreateNameRequest(string? Name);
 
-public sealed record LimitsDto(
+internal sealed record LimitsDto(
     [property: JsonPropertyName("concurrency")] int? Concurrency,
     [property: JsonPropertyName("monthly_audio_hours")] double? MonthlyAudioHours);
 
-public sealed record CreateKeyRequest(string? Name, Dictionary<string, LimitsDto?>? Models);
+internal sealed record CreateKeyRequest(string? Name, Dictionary<string, LimitsDto?>? Models);
 
-public sealed record OrganizationDto(string Id, string Name, DateTimeOffset CreatedAt)
+internal sealed record OrganizationDto(string Id, string Name, DateTimeOffset CreatedAt)
 {
     public static OrganizationDto From(Organization o) => new(o.Id, o.Name, o.CreatedAt);
 }
 
-public sealed record UserDto(string Id, string Name, string OrgId, DateTimeOffset CreatedAt)
+internal sealed record UserDto(string Id, string Name, string OrgId, DateTimeOffset CreatedAt)
 {
     public static UserDto From(User u) => new(u.Id, u.Name, u.OrgId, u.CreatedAt);
 }
 
 /// <summary>A key as listed: never its secret.</summary>
-public record KeyDto(
+internal record KeyDto(
     string Id,
     string Prefix,
     string? Name,
@@ -42,7 +42,7 @@ public record KeyDto(
 }
 
 /// <summary>A key as created: the only answer that carries the secret.</summary>
-public sealed record CreatedKeyDto(
+internal sealed record CreatedKeyDto(
     string Id,
     string Key,
     string Prefix,

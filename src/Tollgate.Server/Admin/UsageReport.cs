@@ -6,7 +6,7 @@ using Tollgate.Server.Http;
 namespace Tollgate.Server.Admin;
 
 /// <summary>One model's pooled figures for a month; hours for people, milliseconds for exact arithmetic.</summary>
-public sealed record ModelUsageDto(
+internal sealed record ModelUsageDto(
     string Model,
     double UsedHours,
     long UsedMs,
@@ -19,7 +19,7 @@ public sealed record ModelUsageDto(
     int? ConcurrencyLimit);
 
 /// <summary>The answer of <c>GET /admin/orgs/{orgId}/usage?month=YYYY-MM</c>.</summary>
-public sealed record UsageReportDto(string OrgId, string Month, DateTimeOffset ResetAt, double? OrganizationCapHours, IReadOnlyList<ModelUsageDto> Models);
+internal sealed record UsageReportDto(string OrgId, string Month, DateTimeOffset ResetAt, double? OrganizationCapHours, IReadOnlyList<ModelUsageDto> Models);
 
 /// <summary>
 /// Usage per model of an organization: what the ledger has charged in the month, against the limit of the most

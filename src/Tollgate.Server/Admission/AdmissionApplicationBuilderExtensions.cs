@@ -1,6 +1,6 @@
 namespace Tollgate.Server.Admission;
 
-public static class AdmissionApplicationBuilderExtensions
+internal static class AdmissionApplicationBuilderExtensions
 {
     /// <summary>
     /// The admission pipeline of DESIGN 3, in order: authenticate, classify/entitle, rate windows,

@@ -5,7 +5,7 @@ using Tollgate.RateLimiting;
 namespace Tollgate.Server.Admission;
 
 /// <summary>The public surfaces that go through admission.</summary>
-public enum Surface
+internal enum Surface
 {
     Models,
     Platform,
@@ -16,7 +16,7 @@ public enum Surface
 /// What admission established about a request, carried on <c>HttpContext.Features</c> from step to step and
 /// into the endpoint: who is calling, which model, with which limits.
 /// </summary>
-public sealed class AdmissionFeature
+internal sealed class AdmissionFeature
 {
     public required Surface Surface { get; init; }
 

@@ -1,7 +1,7 @@
 namespace Tollgate.Server.Admission;
 
 /// <summary>The WebSocket close codes of the streaming contracts.</summary>
-public static class CloseCodes
+internal static class CloseCodes
 {
     public const int Normal = 1000;
     public const int InvalidParameters = 1003;

@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
 using Tollgate.Audio;
 using Tollgate.Models;
-using Tollgate.Reference;
+using Tollgate.Backends.Reference;
 using Tollgate.Server.Models;
 
 namespace Tollgate.Server.Backends;

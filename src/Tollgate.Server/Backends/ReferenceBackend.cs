@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Tollgate.Models;
-using Tollgate.Reference;
+using Tollgate.Backends.Reference;
 using Tollgate.Server.Admission;
 using Tollgate.Server.Http;
 using Tollgate.Server.Models;
@@ -12,7 +12,7 @@ namespace Tollgate.Server.Backends;
 
 /// <summary>
 /// The built-in stand-in for the models: real duration probing, decoding where no codec is needed and
-/// energy segmentation (see <c>Tollgate.Reference</c>), answered in the contracts' shapes. It has no speech
+/// energy segmentation (see <c>Tollgate.Backends.Reference</c>), answered in the contracts' shapes. It has no speech
 /// recognizer and no trained classifier, and its answers say so (empty transcripts, neutral labels).
 /// </summary>
 internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger) : IModelBackend

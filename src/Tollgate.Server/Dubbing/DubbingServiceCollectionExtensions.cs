@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Tollgate.Dubbing;
@@ -17,12 +18,14 @@ internal static class DubbingServiceCollectionExtensions
         services.AddSingleton(sp => new DubbingFiles(ResolveDirectory(
             sp.GetRequiredService<IOptions<DubbingOptions>>().Value, sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<IHostEnvironment>())));
         services.AddSingleton<IDubProcessingGate, OpenDubProcessingGate>();
+        services.TryAddSingleton(Tollgate.Backends.Reference.Dubbing.ReferenceDubRenderer.Processor);
         services.AddSingleton(sp => new DubbingService(
             sp.GetRequiredService<IDubbingStore>(),
             sp.GetRequiredService<DubbingFiles>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<DubbingOptions>>().Value,
-            sp.GetRequiredService<IDubProcessingGate>()));
+            sp.GetRequiredService<IDubProcessingGate>(),
+            sp.GetRequiredService<IDubProcessor>()));
         services.AddSingleton<SourceFetcher>();
         services.AddHostedService<DubbingWorker>();
         return services;

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 using Tollgate.Identity;
 using Tollgate.Models;
-using Tollgate.Reference.Pcm;
+using Tollgate.Backends.Reference.Pcm;
 using Tollgate.Server.Admin;
 using Tollgate.Storage.Sqlite;
 

@@ -7,7 +7,7 @@ using Tollgate.Server.Models;
 namespace Tollgate.Server.Hosting;
 
 /// <summary>The server's composition, shared by <c>Program</c> and the integration tests (which run the same app on a real Kestrel).</summary>
-public static class TollgateApplication
+internal static class TollgateApplication
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? customize = null)
     {

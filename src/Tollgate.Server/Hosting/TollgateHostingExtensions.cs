@@ -12,7 +12,7 @@ using Tollgate.Storage.Sqlite.Identity;
 
 namespace Tollgate.Server.Hosting;
 
-public static class TollgateHostingExtensions
+internal static class TollgateHostingExtensions
 {
     /// <summary>Everything the Tollgate server needs: options, the embedded store, identity, backends, OpenAPI.</summary>
     public static WebApplicationBuilder AddTollgate(this WebApplicationBuilder builder)

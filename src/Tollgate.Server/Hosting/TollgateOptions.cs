@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Tollgate.Server.Hosting;
 
 /// <summary>The <c>Tollgate</c> configuration section (appsettings.json, env <c>Tollgate__...</c>).</summary>
-public sealed class TollgateOptions
+internal sealed class TollgateOptions
 {
     public const string Section = "Tollgate";
 
@@ -18,13 +18,13 @@ public sealed class TollgateOptions
     public string? SpoolDirectory { get; set; }
 }
 
-public sealed class AdminOptions
+internal sealed class AdminOptions
 {
     /// <summary>The admin bearer token. Empty: one is generated on first start, stored (hashed) and printed once.</summary>
     public string? Token { get; set; }
 }
 
-public sealed class BootstrapOptions
+internal sealed class BootstrapOptions
 {
     /// <summary>Create a demo organization, user and key on first start with an empty store (default true).</summary>
     public bool CreateDemo { get; set; } = true;
@@ -36,7 +36,7 @@ public sealed class BootstrapOptions
     public double DemoMonthlyAudioHours { get; set; } = 10;
 }
 
-public sealed class BackendOptions
+internal sealed class BackendOptions
 {
     /// <summary>
     /// The upstream base URL, e.g. <c>https://models.internal:8443</c>. Batch requests go to

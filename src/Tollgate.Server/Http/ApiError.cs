@@ -3,12 +3,12 @@ using System.Text.Json.Serialization;
 namespace Tollgate.Server.Http;
 
 /// <summary>Every error body: <c>{"detail": "&lt;human text&gt;", "code": "&lt;machine code&gt;"}</c> (detail is the contracts' ErrorResponse).</summary>
-public sealed record ErrorBody(
+internal sealed record ErrorBody(
     [property: JsonPropertyName("detail")] string Detail,
     [property: JsonPropertyName("code")] string Code);
 
 /// <summary>The machine codes of <see cref="ErrorBody.Code"/>.</summary>
-public static class ErrorCodes
+internal static class ErrorCodes
 {
     public const string MissingApiKey = "missing_api_key";
     public const string MalformedApiKey = "malformed_api_key";

@@ -1,11 +1,11 @@
 using Tollgate.Models;
-using Tollgate.Reference;
+using Tollgate.Backends.Reference;
 using Tollgate.Server.Http;
 
 namespace Tollgate.Server.Models;
 
 /// <summary>The Models API of the contracts: 11 batch endpoints, 7 streaming channels and the list-presets endpoints.</summary>
-public static class ModelsApi
+internal static class ModelsApi
 {
     public static IServiceCollection AddModelsApi(this IServiceCollection services)
     {

@@ -1,6 +1,6 @@
 using Tollgate.Metering;
 using Tollgate.Models;
-using Tollgate.Reference;
+using Tollgate.Backends.Reference;
 using Tollgate.Server.Admission;
 using Tollgate.Server.Backends;
 using Tollgate.Server.Http;

@@ -13,7 +13,7 @@ namespace Tollgate.Storage.Sqlite.Dubbing;
 /// belongs to, and the credit check before a charge runs inside that (write-locked) transaction, so two generates
 /// can never together spend more than the allowance.
 /// </summary>
-public sealed class SqliteDubbingStore : IDubbingStore
+internal sealed class SqliteDubbingStore : IDubbingStore
 {
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS dubs (

@@ -8,7 +8,7 @@ using Tollgate.Identity;
 namespace Tollgate.Storage.Sqlite.Identity;
 
 /// <summary>Organizations, users, keys and settings in the embedded SQLite file.</summary>
-public sealed class SqliteIdentityStore : IIdentityStore
+internal sealed class SqliteIdentityStore : IIdentityStore
 {
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS organizations (

@@ -9,7 +9,7 @@ namespace Tollgate.Storage.Sqlite.Metering;
 /// The ledger in the embedded SQLite file: one row per charge, keyed by request id (so a repeated write is a no-op),
 /// committed with full fsync before the caller goes on, so a kill -9 never loses a recorded charge.
 /// </summary>
-public sealed class SqliteUsageLedger : IUsageLedger
+internal sealed class SqliteUsageLedger : IUsageLedger
 {
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS usage_charges (

@@ -47,11 +47,11 @@ public sealed class KeyAuthenticatorTests : IDisposable
     }
 
     [Theory]
-    [InlineData(null, AuthStatus.Missing)]
-    [InlineData("", AuthStatus.Missing)]
-    [InlineData("abc", AuthStatus.Malformed)]
-    public async Task Authenticate_BadShapes_AreRejectedWithoutALookup(string? key, AuthStatus expected) =>
-        Assert.Equal(expected, (await _authenticator.AuthenticateAsync(key)).Status);
+    [InlineData(null, nameof(AuthStatus.Missing))]
+    [InlineData("", nameof(AuthStatus.Missing))]
+    [InlineData("abc", nameof(AuthStatus.Malformed))]
+    public async Task Authenticate_BadShapes_AreRejectedWithoutALookup(string? key, string expected) =>
+        Assert.Equal(Enum.Parse<AuthStatus>(expected), (await _authenticator.AuthenticateAsync(key)).Status);
 
     [Fact]
     public async Task Authenticate_WellFormedButUnknown_IsUnknown() =>

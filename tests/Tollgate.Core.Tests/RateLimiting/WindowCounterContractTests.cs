@@ -44,7 +44,7 @@ public abstract class WindowCounterContractTests : IDisposable
     }
 
     /// <summary>The default rules with small limits: global 10/min, safe 6/min, unsafe-minute 3/min, unsafe-hour 5/hour.</summary>
-    protected static RateLimitPolicy SmallPolicy()
+    private protected static RateLimitPolicy SmallPolicy()
     {
         var settings = new RateLimitSettings();
         settings.Rules["global"]!.Limit = "10";

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Tollgate.Audio;
+using Tollgate.Models;
+using Tollgate.Backends.Reference.Batch;
+using Tollgate.Backends.Reference.Signal;
+
+namespace Tollgate.Backends.Reference;
+
+/// <summary>
+/// The reference backend's batch answers: the 200 body of each batch contract (for PII/PHI redaction, the
+/// <c>metadata</c> part), filled from real, simple signal processing of the uploaded file and never from a model.
+/// <list type="bullet">
+/// <item>Decoding: WAV/AIFF/AU with PCM, float or G.711 samples are decoded in bounded chunks; compressed formats
+/// (MP3, AAC, Ogg Vorbis/Opus, FLAC, WebM, MP4/M4A/MOV/3GP, WMA, AMR) are not (no codec here) and count as one
+/// undetermined span of their probed duration (one utterance or clip; undetermined synthetic-voice frames; no music
+/// frames, label "unknown"; no AI-music windows).</item>
+/// <item>Transcripts are empty, the speaker is 1, the language is the hint or "und"; labels are "Neutral" / "Unknown";
+/// detectors answer "non-synthetic" at 0.5 for sound and "no-content" for silence, "not-ai-music", "Undetermined".</item>
+/// <item>Every duration equals the probed duration <see cref="AudioInfo.DurationMs"/>, and no segment, frame or
+/// window reaches past it.</item>
+/// </list>
+/// </summary>
+internal static class ReferenceBatch
+{
+    public static JsonObject Analyze(ModelDescriptor model, AudioInfo info, Stream file, string? fileName, BatchOptions options)
+    {
+        var clock = Stopwatch.StartNew();
+        var kind = ReferenceModels.Of(model);
+        var signal = BatchSignal.Read(info, file, Features(kind));
+        return kind switch
+        {
+            ReferenceModel.SttBatch => TranscriptBatch.Stt(signal, options.Stt),
+            ReferenceModel.SttEnglishVfast or ReferenceModel.SttMultilingualVfast => TranscriptBatch.TextOnly(info.DurationMs),
+            ReferenceModel.PiiBatch => TranscriptBatch.PiiMetadata(signal, options.Stt),
+            ReferenceModel.VelmaBatch => TranscriptBatch.Velma(signal, options.Velma),
+            ReferenceModel.AccentBatch => LabelBatch.Accent(info.DurationMs),
+            ReferenceModel.EmotionBatch => LabelBatch.Emotion(info.DurationMs),
+            ReferenceModel.LanguageDetectionBatch => LabelBatch.Language(info.DurationMs),
+            ReferenceModel.SyntheticVoiceBatch => DetectionBatch.SyntheticVoice(signal, fileName),
+            ReferenceModel.MusicBatch => DetectionBatch.Music(signal, fileName, Latency(clock)),
+            ReferenceModel.AiMusicBatch => DetectionBatch.AiMusic(signal, fileName, Latency(clock)),
+            _ => throw new NotSupportedException($"{model.Name} is not a batch model."),
+        };
+    }
+
+    /// <summary>The analyses each answer needs (none for answers that follow from the duration alone).</summary>
+    private static SignalFeatures Features(ReferenceModel kind) => kind switch
+    {
+        ReferenceModel.SttBatch or ReferenceModel.PiiBatch or ReferenceModel.VelmaBatch => SignalFeatures.Segments,
+        ReferenceModel.SyntheticVoiceBatch => SignalFeatures.VoiceWindows,
+        ReferenceModel.MusicBatch => SignalFeatures.MusicFrames,
+        ReferenceModel.AiMusicBatch => SignalFeatures.MusicWindows,
+        _ => SignalFeatures.None,
+    };
+
+    private static double Latency(Stopwatch clock) => Math.Round(clock.Elapsed.TotalMilliseconds, 1);
+}

@@ -1,0 +1,16 @@
+using Tollgate.Backends.Reference.Streaming;
+
+namespace Tollgate.Backends.Reference;
+
+/// <summary>
+/// The reference backend's streaming channels. Audio is decoded where no codec is needed: raw formats
+/// (<c>s8</c> … <c>f64be</c>, <c>mulaw</c>, <c>alaw</c>) and WAV/AIFF/AU (header read incrementally, split anywhere),
+/// and analysed as it arrives: energy segmentation for utterances and clips, 4 s voice-activity windows for synthetic
+/// voice, 192 ms heuristic frames for music. Compressed streams (MP3, Ogg, Opus, FLAC, WebM, AAC, MP4, WMA, AMR) are
+/// spooled to a delete-on-close temporary file (at most <see cref="AudioSpool.MaxBytes"/>), probed for their duration
+/// at the end and answered as one undetermined span, since the reference has no decoder for them.
+/// </summary>
+internal static class ReferenceStreaming
+{
+    public static IStreamAnalyzer Create(StreamSettings settings) => new StreamAnalyzer(settings, ModelStream.For(settings));
+}

@@ -1,7 +1,0 @@
-namespace Tollgate.Reference.Pcm;
-
-/// <summary>Receives decoded audio as mono samples in [-1, 1], in order, in blocks of any size.</summary>
-public interface IMonoSink
-{
-    void Write(ReadOnlySpan<float> samples);
-}
