@@ -4,6 +4,7 @@ using BenchmarkDotNet.Attributes;
 using Tollgate.Identity;
 using Tollgate.Limits;
 using Tollgate.Metering;
+using Tollgate.Observability;
 
 namespace Tollgate.Benchmarks.Limits;
 
@@ -23,6 +24,7 @@ public class AdmissionDecisionBenchmarks
     private PoolKey _pool;
     private InProcessLeaseTable _leases = null!;
     private AudioQuota _quota = null!;
+    private QuotaScope _scope;
     private ConcurrencyLimiter _limiter = null!;
     private PartitionedRateLimiter<PoolKey> _partitioned = null!;
 
@@ -33,12 +35,15 @@ public class AdmissionDecisionBenchmarks
             new Dictionary<string, ModelLimits> { [Model] = _limits }.ToFrozenDictionary(),
             DateTimeOffset.UnixEpoch, null, null).Principal;
         _pool = new PoolKey(_principal.OrgId, Model);
-        _leases = new InProcessLeaseTable();
-        _quota = new AudioQuota(new InProcessQuotaMeter((_, _) => 0), new LedgerNotUsed(), TimeProvider.System, new QuotaOptions());
+        _leases = new InProcessLeaseTable(TimeProvider.System);
+        _quota = new AudioQuota(new InProcessQuotaMeter(new LedgerNotUsed()), new LedgerNotUsed(), TimeProvider.System, new QuotaOptions(),
+            new TollgateMetrics(new System.Diagnostics.Metrics.Meter("bench")));
+        _scope = _quota.Scope(_principal, Model, _limits);
         var options = new ConcurrencyLimiterOptions { PermitLimit = 1_000, QueueLimit = 0 };
         _limiter = new ConcurrencyLimiter(options);
         _partitioned = PartitionedRateLimiter.Create<PoolKey, PoolKey>(pool => RateLimitPartition.GetConcurrencyLimiter(pool, _ => options));
         TollgateDecision();
+        TollgateReserveAndRelease();
         PartitionedConcurrencyLimiter();
     }
 
@@ -63,24 +68,37 @@ public class AdmissionDecisionBenchmarks
         return lease.IsAcquired;
     }
 
+    /// <summary>Lease (with its TTL) + the quota standing of the request's scope + release; every call completes synchronously.</summary>
     [Benchmark]
     public bool TollgateDecision()
     {
-        if (!_leases.TryAcquire(new PoolKey(_principal.OrgId, Model), _limits.Concurrency, out var lease))
+        var acquisition = _leases.TryAcquireAsync(new PoolKey(_principal.OrgId, Model), _limits.Concurrency, Ttl).Result;
+        if (!acquisition.Acquired)
         {
             return false;
         }
-        var admitted = _quota.HasTimeLeft(_principal, Model, _limits, out _);
-        lease.Release();
+        var admitted = _quota.StandingAsync(_scope).Result.RemainingMs > 0;
+        _ = acquisition.Lease.DisposeAsync();
         return admitted;
     }
 
-    /// <summary>The decision never reads the ledger once the pool's month is seeded; this one is never reached.</summary>
+    /// <summary>A batch file's quota round: reserve exactly, then give it back (the commit path minus the ledger write).</summary>
+    [Benchmark]
+    public bool TollgateReserveAndRelease()
+    {
+        var grant = _quota.ReserveAsync(QuotaReservation.Begin(_scope), 3_000, ReserveMode.Exact).Result;
+        _ = _quota.ReleaseAsync(grant.Reservation);
+        return grant.GrantedMs == 3_000;
+    }
+
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(30);
+
+    /// <summary>The decision reads the ledger once, to seed the organization's month (empty here); nothing is appended.</summary>
     private sealed class LedgerNotUsed : IUsageLedger
     {
         public Task<bool> AppendAsync(UsageCharge charge, CancellationToken ct = default) => throw new InvalidOperationException();
-        public long CommittedTotal(PoolKey pool, MonthPeriod period) => 0;
-        public Task<IReadOnlyList<ModelUsageTotal>> MonthTotalsAsync(string orgId, MonthPeriod period, CancellationToken ct = default) => throw new InvalidOperationException();
+        public Task<IReadOnlyList<ModelUsageTotal>> MonthTotalsAsync(string orgId, MonthPeriod period, CancellationToken ct = default) =>
+            Task.FromResult<IReadOnlyList<ModelUsageTotal>>([]);
         public Task<IReadOnlyList<UsageCharge>> ChargesAsync(string orgId, MonthPeriod period, CancellationToken ct = default) => throw new InvalidOperationException();
     }
 }

@@ -44,9 +44,9 @@ internal sealed class KeyAuthenticator
     }
 
     /// <summary>Authenticates without awaiting when the answer is cached and fresh (the common case).</summary>
-    public ValueTask<AuthResult> AuthenticateAsync(string? presented, CancellationToken ct = default)
+    public ValueTask<AuthResult> AuthenticateAsync(ReadOnlySpan<char> presented, CancellationToken ct = default)
     {
-        if (string.IsNullOrEmpty(presented))
+        if (presented.IsEmpty)
         {
             return new(new AuthResult(AuthStatus.Missing, null));
         }

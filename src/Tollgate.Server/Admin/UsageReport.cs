@@ -52,11 +52,11 @@ internal static class UsageReport
             var used = totals.TryGetValue(model, out var total) ? total.Milliseconds : 0;
             long? limitMs = limits.Count > 0 ? limits.Max(l => l.MonthlyAudioMs) : null;
             var pool = new PoolKey(orgId, model);
-            var reserved = period == current ? meter.Usage(pool, period).ReservedMs : 0;
+            var reserved = period == current ? (await meter.UsageAsync(pool, period, ct)).ReservedMs : 0;
             long? remainingMs = limitMs is { } l ? Math.Max(0, l - used - reserved) : null;
             rows.Add(new ModelUsageDto(model, ToHours(used), used, limitMs is { } lm ? ToHours(lm) : null,
                 remainingMs is { } r ? ToHours(r) : null, remainingMs, reserved, total.Charges,
-                period == current ? leases.InFlight(pool) : 0,
+                period == current ? await leases.CountAsync(pool, ct) : 0,
                 limits.Count > 0 ? limits.Max(x => x.Concurrency) : null));
         }
         var capMs = quotaOptions.CapMs(orgId);

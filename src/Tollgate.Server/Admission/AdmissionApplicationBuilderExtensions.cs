@@ -3,17 +3,18 @@ namespace Tollgate.Server.Admission;
 internal static class AdmissionApplicationBuilderExtensions
 {
     /// <summary>
-    /// The admission pipeline of DESIGN 3, in order: authenticate, classify/entitle, rate windows,
-    /// concurrency lease, quota; the endpoint then dispatches and meters.
+    /// WebSockets, routing, then the admission pipeline of DESIGN 3 for every endpoint that declares
+    /// <see cref="AdmissionMetadata"/>. Call it before mapping the surfaces.
     /// </summary>
     public static IApplicationBuilder UseAdmission(this IApplicationBuilder app)
     {
+        if (app.ApplicationServices.GetService<AuthenticationStep>() is null)
+        {
+            throw new InvalidOperationException("UseAdmission needs the admission services: call services.AddAdmission() (AddTollgate does).");
+        }
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
-        app.UseMiddleware<AuthenticationStep>();
-        app.UseMiddleware<EntitlementStep>();
-        app.UseMiddleware<RateWindowStep>();
-        app.UseMiddleware<ConcurrencyStep>();
-        app.UseMiddleware<QuotaStep>();
+        app.UseRouting();
+        app.UseMiddleware<AdmissionMiddleware>();
         return app;
     }
 }

@@ -1,41 +1,36 @@
 using Tollgate.Identity;
+using Tollgate.Metering;
 using Tollgate.Models;
 using Tollgate.RateLimiting;
 
 namespace Tollgate.Server.Admission;
 
-/// <summary>The public surfaces that go through admission.</summary>
-internal enum Surface
-{
-    Models,
-    Platform,
-    Dubbing,
-}
-
 /// <summary>
-/// What admission established about a request, carried on <c>HttpContext.Features</c> from step to step and
-/// into the endpoint: who is calling, which model, with which limits.
+/// What admission established about a request, carried on <c>HttpContext.Features</c> from step to step and into the
+/// endpoint: the endpoint's metadata, who is calling, with which limits, and for a metered request its
+/// <see cref="MeteredCall"/> (its lease and its audio reservation).
 /// </summary>
-internal sealed class AdmissionFeature
+internal sealed class AdmissionFeature(AdmissionMetadata metadata, bool isWebSocket, long startTimestamp)
 {
-    public required Surface Surface { get; init; }
+    public AdmissionMetadata Metadata { get; } = metadata;
 
-    /// <summary>The model the request is for (Models API), or null on surfaces that are not per model.</summary>
-    public ModelDescriptor? Model { get; init; }
+    public Surface Surface => Metadata.Surface;
 
-    /// <summary>Whether the request consumes concurrency and quota (list-presets does not).</summary>
-    public bool Metered { get; init; }
+    public ModelDescriptor? Model => Metadata.Model;
 
-    public required bool IsWebSocket { get; init; }
+    public bool IsWebSocket { get; } = isWebSocket;
 
-    public required OperationClass Operation { get; init; }
+    /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp of the request's arrival at admission.</summary>
+    public long StartTimestamp { get; } = startTimestamp;
 
-    /// <summary>Set by step 1.</summary>
+    public OperationClass Operation { get; init; }
+
+    /// <summary>Set by authentication.</summary>
     public Principal? Principal { get; set; }
 
-    /// <summary>Set by step 2: the caller's key's limits for <see cref="Model"/>.</summary>
+    /// <summary>Set by the entitlement step: the caller's key's limits for <see cref="Model"/>.</summary>
     public ModelLimits? Limits { get; set; }
 
-    /// <summary>Set by step 5 for metered requests: the id the ledger records this request's charge under.</summary>
-    public string? RequestId { get; set; }
+    /// <summary>Set by the concurrency step on metered endpoints: the lease and the metering of this request.</summary>
+    public MeteredCall? Call { get; set; }
 }

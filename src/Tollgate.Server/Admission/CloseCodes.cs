@@ -5,6 +5,7 @@ internal static class CloseCodes
 {
     public const int Normal = 1000;
     public const int InvalidParameters = 1003;
+    public const int InternalError = 1011;
     public const int Unauthorized = 4001;
     public const int UndecodableAudio = 4002;
     public const int Forbidden = 4003;

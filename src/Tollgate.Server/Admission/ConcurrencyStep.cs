@@ -1,45 +1,56 @@
 using System.Globalization;
+using Microsoft.Extensions.Options;
 using Tollgate.Limits;
+using Tollgate.Metering;
+using Tollgate.Observability;
 using Tollgate.Server.Http;
 
 namespace Tollgate.Server.Admission;
 
 /// <summary>
-/// Step 4: a concurrency lease on the caller's (organization, model) pool, held until the request ends however it
-/// ends (completion, failure, timeout, the client going away) — for a WebSocket, the life of the connection. Over
-/// the key's limit the request is refused at once (DESIGN 3.2); nothing waits.
+/// Step 4: a concurrency lease on the caller's (organization, model) pool, held by the request's
+/// <see cref="MeteredCall"/> until it settles — before the response's last byte or the WebSocket's close frame, however
+/// the request ends. Over the key's limit the request is refused at once (DESIGN 3.2); nothing waits.
 /// </summary>
-internal sealed class ConcurrencyStep(RequestDelegate next, ILeaseTable leases)
+internal sealed class ConcurrencyStep(ILeaseTable leases, AudioQuota quota, TollgateMetrics metrics, IOptions<LeaseOptions> options) : IAdmissionStep
 {
     /// <summary>The <c>Retry-After</c> hint: a slot usually frees within a request's lifetime.</summary>
     internal const int RetryAfterSeconds = 1;
 
-    public Task Invoke(HttpContext context)
+    private readonly TimeSpan _ttl = options.Value.TtlValue;
+
+    public string Name => "tollgate.admission.lease";
+
+    public ValueTask<Rejection?> AdmitAsync(HttpContext context, AdmissionFeature feature)
     {
-        var feature = context.Features.Get<AdmissionFeature>();
-        if (feature is not { Metered: true, Model: { } model, Principal: { } principal, Limits: { } limits })
+        if (!feature.Metadata.Metered)
         {
-            return next(context);
+            return default;
         }
-        if (!leases.TryAcquire(new PoolKey(principal.OrgId, model.Name), limits.Concurrency, out var lease))
+        var pool = new PoolKey(feature.Principal!.OrgId, feature.Model!.Name);
+        var pending = leases.TryAcquireAsync(pool, feature.Limits!.Concurrency, _ttl, context.RequestAborted);
+        return pending.IsCompletedSuccessfully
+            ? new ValueTask<Rejection?>(Judge(feature, pending.Result))
+            : JudgeAsync(feature, pending);
+    }
+
+    private async ValueTask<Rejection?> JudgeAsync(AdmissionFeature feature, ValueTask<LeaseAcquisition> pending) =>
+        Judge(feature, await pending.ConfigureAwait(false));
+
+    private Rejection? Judge(AdmissionFeature feature, LeaseAcquisition acquisition)
+    {
+        var model = feature.Model!;
+        if (!acquisition.Acquired)
         {
             return new Rejection(StatusCodes.Status429TooManyRequests, CloseCodes.LimitExceeded, ErrorCodes.ConcurrencyLimit,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Concurrency limit reached: {limits.Concurrency} {model.Name} requests are already in flight for this organization. Retry when one completes."),
-                RetryAfterSeconds).WriteAsync(context);
+                    $"Concurrency limit reached: {feature.Limits!.Concurrency} {model.Name} requests are already in flight for this organization. Retry when one completes."),
+                RetryAfterSeconds);
         }
-        return RunAsync(context, lease);
-    }
-
-    private async Task RunAsync(HttpContext context, Lease lease)
-    {
-        try
-        {
-            await next(context);
-        }
-        finally
-        {
-            lease.Release();
-        }
+        metrics.LeaseAcquired(model.Name);
+        var principal = feature.Principal!;
+        feature.Call = new MeteredCall(quota, metrics, principal, quota.Scope(principal, model.Name, feature.Limits!), RequestIds.New(),
+            acquisition.Lease, feature.IsWebSocket ? ChargePolicy.Accepted : ChargePolicy.OnSuccess);
+        return null;
     }
 }

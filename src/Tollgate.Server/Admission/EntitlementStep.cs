@@ -2,22 +2,23 @@ using Tollgate.Server.Http;
 
 namespace Tollgate.Server.Admission;
 
-/// <summary>Step 2: the key must be entitled to the model it calls.</summary>
-internal sealed class EntitlementStep(RequestDelegate next)
+/// <summary>Step 2: the key must be entitled to the endpoint's model; its limits for that model judge the request.</summary>
+internal sealed class EntitlementStep : IAdmissionStep
 {
-    public Task Invoke(HttpContext context)
+    public string Name => "tollgate.admission.entitle";
+
+    public ValueTask<Rejection?> AdmitAsync(HttpContext context, AdmissionFeature feature)
     {
-        var feature = context.Features.Get<AdmissionFeature>();
-        if (feature?.Model is not { } model || feature.Principal is not { } principal)
+        if (feature.Model is not { } model)
         {
-            return next(context);
+            return default;
         }
-        if (principal.TryGetLimits(model.Name, out var limits))
+        if (feature.Principal!.TryGetLimits(model.Name, out var limits))
         {
             feature.Limits = limits;
-            return next(context);
+            return default;
         }
-        return new Rejection(StatusCodes.Status403Forbidden, CloseCodes.Forbidden, ErrorCodes.ModelNotPermitted,
-            $"This request is not permitted: the API key is not entitled to {model.Name}.").WriteAsync(context);
+        return new ValueTask<Rejection?>(new Rejection(StatusCodes.Status403Forbidden, CloseCodes.Forbidden, ErrorCodes.ModelNotPermitted,
+            $"This request is not permitted: the API key is not entitled to {model.Name}."));
     }
 }

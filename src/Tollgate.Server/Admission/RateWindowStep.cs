@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tollgate.Observability;
 using Tollgate.RateLimiting;
 using Tollgate.Server.Http;
 
@@ -9,44 +10,42 @@ namespace Tollgate.Server.Admission;
 /// admitted or not, gets the <c>X-RateLimit-*</c> headers of the most restrictive rule; a full window answers 429
 /// with <c>Retry-After</c> and names the rule.
 /// </summary>
-internal sealed class RateWindowStep(RequestDelegate next, RateLimitPolicy policy, IWindowCounter counter)
+internal sealed class RateWindowStep(RateLimitPolicy policy, IWindowCounter counter, RateLimitHeaders headers, TollgateMetrics metrics) : IAdmissionStep
 {
-    public Task Invoke(HttpContext context)
+    public string Name => "tollgate.admission.rate_windows";
+
+    public ValueTask<Rejection?> AdmitAsync(HttpContext context, AdmissionFeature feature)
     {
-        var feature = context.Features.Get<AdmissionFeature>();
-        if (feature?.Principal is not { } principal)
-        {
-            return next(context);
-        }
-        var rules = policy.GetRules(SurfaceResolver.ConfigurationName(feature.Surface), feature.Operation);
+        var rules = policy.GetRules(feature.Metadata.SurfaceName, feature.Operation);
         if (rules.IsEmpty)
         {
-            return next(context);
+            return default;
         }
-        var pending = counter.TryAcquireAsync(principal.UserId, rules, context.RequestAborted);
-        return pending.IsCompletedSuccessfully ? Continue(context, pending.Result) : ContinueAsync(context, pending);
+        var pending = counter.TryAcquireAsync(feature.Principal!.UserId, rules, context.RequestAborted);
+        return pending.IsCompletedSuccessfully
+            ? new ValueTask<Rejection?>(Judge(context, feature, pending.Result))
+            : JudgeAsync(context, feature, pending);
     }
 
-    private async Task ContinueAsync(HttpContext context, ValueTask<WindowDecision> pending) =>
-        await Continue(context, await pending);
+    private async ValueTask<Rejection?> JudgeAsync(HttpContext context, AdmissionFeature feature, ValueTask<WindowDecision> pending) =>
+        Judge(context, feature, await pending.ConfigureAwait(false));
 
-    private Task Continue(HttpContext context, WindowDecision decision)
+    private Rejection? Judge(HttpContext context, AdmissionFeature feature, WindowDecision decision)
     {
-        if (decision.HasRule)
+        if (!decision.HasRule)
         {
-            var headers = context.Response.Headers;
-            headers["X-RateLimit-Limit"] = decision.Limit.ToString(CultureInfo.InvariantCulture);
-            headers["X-RateLimit-Remaining"] = decision.Remaining.ToString(CultureInfo.InvariantCulture);
-            headers["X-RateLimit-Reset"] = decision.ResetUnixSeconds.ToString(CultureInfo.InvariantCulture);
+            return null;
         }
+        headers.Write(context.Response.Headers, decision);
+        metrics.RateWindow(feature.Metadata.SurfaceName, (decision.BlockingRule ?? decision.Rule!).Name, decision.Admitted);
         if (decision.Admitted)
         {
-            return next(context);
+            return null;
         }
         var rule = decision.BlockingRule!;
         return new Rejection(StatusCodes.Status429TooManyRequests, CloseCodes.LimitExceeded, ErrorCodes.RateLimited,
             string.Create(CultureInfo.InvariantCulture,
                 $"Rate limit '{rule.Name}' reached: {rule.Limit} requests per {rule.WindowText}. Retry after {decision.RetryAfterSeconds} s."),
-            decision.RetryAfterSeconds).WriteAsync(context);
+            decision.RetryAfterSeconds);
     }
 }

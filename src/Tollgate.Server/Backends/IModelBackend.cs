@@ -1,7 +1,8 @@
 using System.Net.WebSockets;
 using Tollgate.Audio;
-using Tollgate.Models;
 using Tollgate.Backends.Reference;
+using Tollgate.Metering;
+using Tollgate.Models;
 using Tollgate.Server.Models;
 
 namespace Tollgate.Server.Backends;
@@ -11,22 +12,41 @@ internal sealed record BatchCall(ModelDescriptor Model, BatchUpload Upload, Audi
 
 /// <summary>
 /// A streaming connection that passed admission: its model, validated settings, the raw query (without the caller's
-/// key) and the meter its audio must pass through as it arrives.
+/// key) and the meter it reports the audio it measures to.
 /// </summary>
-internal sealed record StreamCall(ModelDescriptor Model, StreamSettings Settings, IReadOnlyDictionary<string, string> Query, StreamMeter Meter);
+internal sealed record StreamCall(ModelDescriptor Model, StreamSettings Settings, IReadOnlyDictionary<string, string> Query, IAudioMeter Meter);
+
+/// <summary>How a batch call ended, for metering: a file is charged <see cref="MeasuredMs"/> only when it succeeded.</summary>
+internal readonly record struct BatchOutcome(bool Succeeded, long MeasuredMs)
+{
+    public static BatchOutcome Failed => default;
+}
+
+/// <summary>How a stream ended. A stream is charged the audio its meter accepted, however it ended.</summary>
+internal enum StreamEnd
+{
+    /// <summary>The backend finished the stream and closed it.</summary>
+    Completed,
+
+    /// <summary>The backend refused or failed the stream and closed it with its own error.</summary>
+    Failed,
+
+    /// <summary>The client (or the relay) went away.</summary>
+    Gone,
+
+    /// <summary>The meter said the month's audio ran out: the caller sends the quota error and closes 4029.</summary>
+    QuotaExhausted,
+}
 
 /// <summary>
-/// How a backend's work ended, for metering: a batch is charged only when it succeeded; a stream is charged
-/// <see cref="ChargedMs"/>, the audio it accepted, however it ended.
+/// Serves a model: the built-in reference backend, or an upstream the configuration names. A backend answers and
+/// reports what it measured; it never reserves, charges or releases anything (the request's <see cref="MeteredCall"/> does).
 /// </summary>
-internal readonly record struct BackendOutcome(bool Succeeded, long ChargedMs);
-
-/// <summary>Serves a model: the built-in reference backend, or an upstream the configuration names.</summary>
 internal interface IModelBackend
 {
     /// <summary>Answers a batch call by writing the response itself (so upstream answers stream straight back).</summary>
-    Task<BackendOutcome> HandleBatchAsync(BatchCall call, HttpContext context);
+    Task<BatchOutcome> HandleBatchAsync(BatchCall call, HttpContext context);
 
-    /// <summary>Serves an accepted WebSocket until the stream ends, fails or the client goes away.</summary>
-    Task<BackendOutcome> HandleStreamAsync(StreamCall call, WebSocket socket, CancellationToken ct);
+    /// <summary>Serves an accepted WebSocket until the stream ends, fails, runs out of quota or the client goes away.</summary>
+    Task<StreamEnd> HandleStreamAsync(StreamCall call, WebSocket socket, CancellationToken ct);
 }

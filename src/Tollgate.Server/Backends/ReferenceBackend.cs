@@ -17,12 +17,12 @@ namespace Tollgate.Server.Backends;
 /// </summary>
 internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger) : IModelBackend
 {
-    public async Task<BackendOutcome> HandleBatchAsync(BatchCall call, HttpContext context)
+    public async Task<BatchOutcome> HandleBatchAsync(BatchCall call, HttpContext context)
     {
         if (!BatchOptions.TryParse(call.Model, call.Upload.Fields, out var options, out var error))
         {
             await WriteOptionsErrorAsync(context, error!);
-            return new BackendOutcome(false, 0);
+            return BatchOutcome.Failed;
         }
         var file = call.Upload.File!;
         file.Seek(0, SeekOrigin.Begin);
@@ -36,7 +36,7 @@ internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger)
             context.Response.StatusCode = StatusCodes.Status200OK;
             await context.Response.WriteAsJsonAsync(result, context.RequestAborted);
         }
-        return new BackendOutcome(true, call.Audio.DurationMs);
+        return new BatchOutcome(true, call.Audio.DurationMs);
     }
 
     private static Task WriteOptionsErrorAsync(HttpContext context, BatchOptionsError error) =>
@@ -79,7 +79,7 @@ internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger)
         _ => "application/octet-stream",
     };
 
-    public async Task<BackendOutcome> HandleStreamAsync(StreamCall call, WebSocket socket, CancellationToken ct)
+    public async Task<StreamEnd> HandleStreamAsync(StreamCall call, WebSocket socket, CancellationToken ct)
     {
         var settings = call.Settings;
         var configExpected = settings.AcceptsConfigFrame;
@@ -97,7 +97,7 @@ internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger)
                     {
                         // The client left without ending the stream: nothing more to say.
                         await WebSocketMessages.CloseQuietlyAsync(socket, WebSocketCloseStatus.NormalClosure, null, ct);
-                        return new BackendOutcome(false, call.Meter.AcceptedMs);
+                        return StreamEnd.Gone;
                     }
                     if (message.Type == WebSocketMessageType.Text)
                     {
@@ -107,43 +107,43 @@ internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger)
                             if (settings.RequiresConfigFrame && !configSeen)
                             {
                                 await FailAsync(socket, CloseCodes.InvalidParameters, ErrorCodes.InvalidConfiguration, "Invalid configuration.", ct);
-                                return new BackendOutcome(false, call.Meter.AcceptedMs);
+                                return StreamEnd.Failed;
                             }
                             analyzer ??= ReferenceStreaming.Create(settings);
                             var outcome = analyzer.Complete(events);
                             if (!outcome.Succeeded)
                             {
                                 await FailAsync(socket, outcome.CloseCode, ErrorCodes.UnprocessableAudio, outcome.Error!, ct);
-                                return new BackendOutcome(false, call.Meter.AcceptedMs);
+                                return StreamEnd.Failed;
                             }
-                            if (!call.Meter.TryAdvanceTo(analyzer.DurationMs))
+                            if (!await call.Meter.AdvanceToAsync(analyzer.DurationMs, ct))
                             {
                                 // Audio measured only at the end (compressed) did not fit in what remained.
-                                return await CutOffAsync(socket, call.Meter, events, ct);
+                                return CutOff(events);
                             }
                             await SendAsync(socket, events, ct);
                             await WebSocketMessages.CloseQuietlyAsync(socket, WebSocketCloseStatus.NormalClosure, null, ct);
-                            return new BackendOutcome(true, analyzer.DurationMs);
+                            return StreamEnd.Completed;
                         }
                         if (configExpected && !configSeen && analyzer is null)
                         {
                             if (!settings.TryApplyConfig(text, out var configError))
                             {
                                 await FailAsync(socket, CloseCodes.InvalidParameters, ErrorCodes.InvalidConfiguration, configError!, ct);
-                                return new BackendOutcome(false, call.Meter.AcceptedMs);
+                                return StreamEnd.Failed;
                             }
                             configSeen = true;
                             continue;
                         }
                         await FailAsync(socket, CloseCodes.InvalidParameters, ErrorCodes.InvalidRequest,
                             "Unexpected text frame: send audio as binary frames and an empty text frame to end the stream.", ct);
-                        return new BackendOutcome(false, call.Meter.AcceptedMs);
+                        return StreamEnd.Failed;
                     }
                     if (settings.RequiresConfigFrame && !configSeen)
                     {
                         await FailAsync(socket, CloseCodes.InvalidParameters, ErrorCodes.InvalidConfiguration,
                             "Audio received before the configuration frame: send `default` or a BatchConfig JSON first.", ct);
-                        return new BackendOutcome(false, call.Meter.AcceptedMs);
+                        return StreamEnd.Failed;
                     }
                     analyzer ??= ReferenceStreaming.Create(settings);
                     analyzer.Append(message.Payload.Span, events);
@@ -151,11 +151,11 @@ internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger)
                     {
                         // The audio is known to be unusable (an invalid header, container bytes on a raw channel): say so now.
                         await FailAsync(socket, failure.CloseCode, ErrorCodes.UnprocessableAudio, failure.Error!, ct);
-                        return new BackendOutcome(false, call.Meter.AcceptedMs);
+                        return StreamEnd.Failed;
                     }
-                    if (!call.Meter.TryAdvanceTo(analyzer.DurationMs))
+                    if (!await call.Meter.AdvanceToAsync(analyzer.DurationMs, ct))
                     {
-                        return await CutOffAsync(socket, call.Meter, events, ct);
+                        return CutOff(events);
                     }
                     await SendAsync(socket, events, ct);
                 }
@@ -168,12 +168,12 @@ internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger)
         catch (InvalidDataException ex)
         {
             await FailAsync(socket, CloseCodes.InvalidParameters, ErrorCodes.InvalidRequest, ex.Message, ct);
-            return new BackendOutcome(false, call.Meter.AcceptedMs);
+            return StreamEnd.Failed;
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
         {
             LogClientGone(logger, call.Model.Name);
-            return new BackendOutcome(false, call.Meter.AcceptedMs);
+            return StreamEnd.Gone;
         }
         finally
         {
@@ -198,15 +198,13 @@ internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger)
     }
 
     /// <summary>
-    /// The month's audio ran out mid-stream: the events of the frame that crossed the limit are dropped, the client gets
+    /// The month's audio ran out mid-stream: the events of the frame that crossed the limit are dropped; the caller sends
     /// the quota error and close 4029, and the stream is charged exactly what the quota granted.
     /// </summary>
-    private static async Task<BackendOutcome> CutOffAsync(WebSocket socket, StreamMeter meter, List<StreamEvent> events, CancellationToken ct)
+    private static StreamEnd CutOff(List<StreamEvent> events)
     {
         events.Clear();
-        var cutOff = meter.CutOff();
-        await FailAsync(socket, cutOff.CloseCode, cutOff.Code, cutOff.Detail, ct);
-        return new BackendOutcome(false, meter.AcceptedMs);
+        return StreamEnd.QuotaExhausted;
     }
 
     private static Task FailAsync(WebSocket socket, int closeCode, string code, string detail, CancellationToken ct) =>

@@ -21,7 +21,7 @@ internal sealed partial class UpstreamBackend(Uri baseUrl, string? apiKey, IHttp
 
     public string? ApiKey => apiKey;
 
-    public async Task<BackendOutcome> HandleBatchAsync(BatchCall call, HttpContext context)
+    public async Task<BatchOutcome> HandleBatchAsync(BatchCall call, HttpContext context)
     {
         var upload = call.Upload;
         upload.File!.Seek(0, SeekOrigin.Begin);
@@ -48,7 +48,7 @@ internal sealed partial class UpstreamBackend(Uri baseUrl, string? apiKey, IHttp
         {
             LogUpstreamFailed(logger, ex, call.Model.Name);
             await ApiError.WriteAsync(context, StatusCodes.Status502BadGateway, ErrorCodes.UpstreamUnavailable, "Unable to complete the request. Please try again.");
-            return new BackendOutcome(false, 0);
+            return BatchOutcome.Failed;
         }
         using (response)
         {
@@ -62,11 +62,11 @@ internal sealed partial class UpstreamBackend(Uri baseUrl, string? apiKey, IHttp
             }
             await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted);
             await body.CopyToAsync(context.Response.Body, context.RequestAborted);
-            return new BackendOutcome(response.IsSuccessStatusCode, response.IsSuccessStatusCode ? call.Audio.DurationMs : 0);
+            return response.IsSuccessStatusCode ? new BatchOutcome(true, call.Audio.DurationMs) : BatchOutcome.Failed;
         }
     }
 
-    public async Task<BackendOutcome> HandleStreamAsync(StreamCall call, WebSocket client, CancellationToken ct)
+    public async Task<StreamEnd> HandleStreamAsync(StreamCall call, WebSocket client, CancellationToken ct)
     {
         using var upstream = new ClientWebSocket();
         try
@@ -78,43 +78,137 @@ internal sealed partial class UpstreamBackend(Uri baseUrl, string? apiKey, IHttp
             LogUpstreamFailed(logger, ex, call.Model.Name);
             await Rejection.SendErrorAndCloseAsync(client, (int)WebSocketCloseStatus.InternalServerError, ErrorCodes.UpstreamUnavailable,
                 "The service is temporarily unavailable. Please try again later.", ct);
-            return new BackendOutcome(false, 0);
+            return StreamEnd.Failed;
         }
-        using var relay = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var done = new DoneWatcher();
-        var toUpstream = PumpAsync(client, upstream, null, relay, RawAudioMeter(call, client, ct));
-        var toClient = PumpAsync(upstream, client, done, relay, null);
-        await Task.WhenAll(toUpstream, toClient);
-        // Raw audio is metered as it passes; other formats are charged what the upstream's done says (capped by the quota).
-        return new BackendOutcome(done.DurationMs is not null, done.DurationMs ?? call.Meter.AcceptedMs);
+        var relay = new Relay(call, client, upstream, ct);
+        await Task.WhenAll(relay.ToUpstreamAsync(), relay.ToClientAsync());
+        if (relay.CutOff)
+        {
+            await WebSocketMessages.CloseQuietlyAsync(upstream, WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+            return StreamEnd.QuotaExhausted;
+        }
+        return relay.Completed ? StreamEnd.Completed : StreamEnd.Gone;
     }
 
     /// <summary>
-    /// For raw formats the gateway knows the duration of every frame (bytes ÷ frame size ÷ rate), so it meters the
-    /// stream as it passes and cuts it off — error and 4029 to the client — when the month's audio runs out.
+    /// Copies whole messages both ways until either side closes. Raw audio is metered as it passes (bytes ÷ frame size ÷
+    /// rate); other formats are measured by the upstream, whose <c>done</c> message carries the duration it processed.
+    /// When the meter says the month's audio ran out, nothing more is relayed and the caller cuts the client off.
     /// </summary>
-    private static Func<WebSocketMessage, Task<bool>>? RawAudioMeter(StreamCall call, WebSocket client, CancellationToken ct)
+    private sealed class Relay(StreamCall call, WebSocket client, WebSocket upstream, CancellationToken ct)
     {
-        if (call.Settings.Raw is not { } raw)
+        private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        private long _rawBytes;
+
+        public bool CutOff { get; private set; }
+
+        public bool Completed { get; private set; }
+
+        public async Task ToUpstreamAsync()
         {
-            return null;
+            try
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    var message = await WebSocketMessages.ReadAsync(client, _stop.Token);
+                    try
+                    {
+                        if (message.IsClose)
+                        {
+                            await WebSocketMessages.CloseQuietlyAsync(upstream, message.CloseStatus ?? WebSocketCloseStatus.NormalClosure, message.CloseDescription, CancellationToken.None);
+                            return;
+                        }
+                        if (message.Type == WebSocketMessageType.Binary && call.Settings.Raw is { } raw)
+                        {
+                            _rawBytes += message.Count;
+                            if (!await call.Meter.AdvanceToAsync(raw.DurationMs(_rawBytes, call.Settings.SampleRate, call.Settings.Channels), _stop.Token))
+                            {
+                                Stop(cutOff: true);
+                                return;
+                            }
+                        }
+                        await upstream.SendAsync(message.Payload, message.Type, endOfMessage: true, _stop.Token);
+                    }
+                    finally
+                    {
+                        message.Return();
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or InvalidDataException)
+            {
+                Stop(cutOff: false);
+            }
         }
-        long bytes = 0;
-        return async message =>
+
+        public async Task ToClientAsync()
         {
-            if (message.Type != WebSocketMessageType.Binary)
+            try
             {
-                return true;
+                while (!_stop.IsCancellationRequested)
+                {
+                    var message = await WebSocketMessages.ReadAsync(upstream, _stop.Token);
+                    try
+                    {
+                        if (message.IsClose)
+                        {
+                            Completed = true;
+                            // The client's close frame leaves only after the charge is recorded (SettlementGate).
+                            await WebSocketMessages.CloseQuietlyAsync(client, message.CloseStatus ?? WebSocketCloseStatus.NormalClosure, message.CloseDescription, CancellationToken.None);
+                            _stop.Cancel();
+                            return;
+                        }
+                        if (DoneDuration(message) is { } processedMs && !await call.Meter.AdvanceToAsync(processedMs, _stop.Token))
+                        {
+                            // What the upstream processed does not fit in what remained: the result is not passed on.
+                            Stop(cutOff: true);
+                            return;
+                        }
+                        await client.SendAsync(message.Payload, message.Type, endOfMessage: true, _stop.Token);
+                    }
+                    finally
+                    {
+                        message.Return();
+                    }
+                }
             }
-            bytes += message.Count;
-            if (call.Meter.TryAdvanceTo(raw.DurationMs(bytes, call.Settings.SampleRate, call.Settings.Channels)))
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or InvalidDataException)
             {
-                return true;
+                if (!CutOff)
+                {
+                    await WebSocketMessages.CloseQuietlyAsync(client, WebSocketCloseStatus.EndpointUnavailable, null, CancellationToken.None);
+                }
+                Stop(cutOff: false);
             }
-            var cutOff = call.Meter.CutOff();
-            await Rejection.SendErrorAndCloseAsync(client, cutOff.CloseCode, cutOff.Code, cutOff.Detail, ct);
-            return false;
-        };
+        }
+
+        private void Stop(bool cutOff)
+        {
+            CutOff |= cutOff;
+            _stop.Cancel();
+        }
+
+        /// <summary>The <c>duration_ms</c> of an upstream <c>done</c> message: what the stream processed.</summary>
+        private static long? DoneDuration(in WebSocketMessage message)
+        {
+            if (message.Type != WebSocketMessageType.Text || message.Count > 64 * 1024)
+            {
+                return null;
+            }
+            try
+            {
+                using var json = JsonDocument.Parse(message.Payload);
+                return json.RootElement.ValueKind == JsonValueKind.Object
+                    && json.RootElement.TryGetProperty("type", out var type) && type.ValueEquals("done")
+                    && json.RootElement.TryGetProperty("duration_ms", out var duration) && duration.TryGetInt64(out var ms)
+                    ? ms
+                    : null;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
     }
 
     /// <summary>The upstream's channel URL: same path and query, with Tollgate's upstream key instead of the caller's.</summary>
@@ -131,72 +225,6 @@ internal sealed partial class UpstreamBackend(Uri baseUrl, string? apiKey, IHttp
         }
         builder.Query = string.Join("&", query);
         return builder.Uri;
-    }
-
-    /// <summary>Copies whole messages from one socket to the other until either closes; then closes the other alike.</summary>
-    private static async Task PumpAsync(WebSocket from, WebSocket to, DoneWatcher? done, CancellationTokenSource relay, Func<WebSocketMessage, Task<bool>>? admit)
-    {
-        try
-        {
-            while (!relay.IsCancellationRequested)
-            {
-                var message = await WebSocketMessages.ReadAsync(from, relay.Token);
-                try
-                {
-                    if (message.IsClose)
-                    {
-                        await WebSocketMessages.CloseQuietlyAsync(to, message.CloseStatus ?? WebSocketCloseStatus.NormalClosure, message.CloseDescription, CancellationToken.None);
-                        return;
-                    }
-                    done?.Observe(message);
-                    if (admit is not null && !await admit(message))
-                    {
-                        await WebSocketMessages.CloseQuietlyAsync(to, WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
-                        return;
-                    }
-                    await to.SendAsync(message.Payload, message.Type, endOfMessage: true, relay.Token);
-                }
-                finally
-                {
-                    message.Return();
-                }
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or InvalidDataException)
-        {
-            await WebSocketMessages.CloseQuietlyAsync(to, WebSocketCloseStatus.EndpointUnavailable, null, CancellationToken.None);
-        }
-        finally
-        {
-            await relay.CancelAsync();
-        }
-    }
-
-    /// <summary>Remembers the <c>duration_ms</c> of the upstream's <c>done</c> message: what the stream processed.</summary>
-    private sealed class DoneWatcher
-    {
-        public long? DurationMs { get; private set; }
-
-        public void Observe(in WebSocketMessage message)
-        {
-            if (message.Type != WebSocketMessageType.Text || message.Count > 64 * 1024)
-            {
-                return;
-            }
-            try
-            {
-                using var json = JsonDocument.Parse(message.Payload);
-                if (json.RootElement.ValueKind == JsonValueKind.Object
-                    && json.RootElement.TryGetProperty("type", out var type) && type.ValueEquals("done")
-                    && json.RootElement.TryGetProperty("duration_ms", out var duration) && duration.TryGetInt64(out var ms))
-                {
-                    DurationMs = ms;
-                }
-            }
-            catch (JsonException)
-            {
-            }
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream for {Model} could not be reached")]

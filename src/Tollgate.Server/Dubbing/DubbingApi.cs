@@ -24,7 +24,7 @@ internal static class DubbingApi
 
     public static IEndpointRouteBuilder MapDubbingApi(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1").WithTags("Dubbing");
+        var v1 = app.MapGroup("/v1").WithTags("Dubbing").RequireAdmission(new AdmissionMetadata(Surface.Dubbing));
         v1.MapGet("/me", GetAccount).WithName("Dubbing_GetAccount").Authenticated()
             .WithSummary("The caller's account: user, organization and the organization's credits this month.")
             .Produces<AccountDto>();

@@ -2,6 +2,8 @@ using Tollgate.Server.Dubbing;
 using Scalar.AspNetCore;
 using Tollgate.Server.Admin;
 using Tollgate.Server.Admission;
+using Microsoft.Extensions.Options;
+using Tollgate.Server.Http;
 using Tollgate.Server.Models;
 
 namespace Tollgate.Server.Hosting;
@@ -19,14 +21,39 @@ internal static class TollgateApplication
         });
         builder.AddTollgate();
         customize?.Invoke(builder);
+        ListenOnDefaultAddressUnlessConfigured(builder);
 
         var app = builder.Build();
+        // Every configuration section at once, before anything reads one: all problems are reported together.
+        app.Services.GetRequiredService<IStartupValidator>().Validate();
+        app.UseErrorShapes();
         app.UseAdmission();
         app.MapModelsApi();
         app.MapAdminApi();
         app.MapDubbingApi();
         app.MapApiReference();
         return app;
+    }
+
+    /// <summary>The address DESIGN 1 promises when nothing else is asked for.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    /// <summary>
+    /// <c>--urls</c>, <c>ASPNETCORE_URLS</c>/<c>Urls</c>, <c>ASPNETCORE_HTTP_PORTS</c> and Kestrel endpoints in configuration
+    /// all work as in any ASP.NET Core app; only when none is given does the server listen on <see cref="DefaultUrl"/>
+    /// (loopback, so a first start exposes nothing).
+    /// </summary>
+    private static void ListenOnDefaultAddressUnlessConfigured(WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var configured = !string.IsNullOrWhiteSpace(configuration[WebHostDefaults.ServerUrlsKey])
+            || !string.IsNullOrWhiteSpace(configuration[WebHostDefaults.HttpPortsKey])
+            || !string.IsNullOrWhiteSpace(configuration[WebHostDefaults.HttpsPortsKey])
+            || configuration.GetSection("Kestrel:Endpoints").GetChildren().Any();
+        if (!configured)
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
     }
 
     /// <summary>The OpenAPI document at <c>/openapi/v1.json</c> and an interactive reference at <c>/docs</c>.</summary>

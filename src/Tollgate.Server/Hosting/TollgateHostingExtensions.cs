@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Tollgate.Identity;
 using Tollgate.Server.Admin;
+using Tollgate.Server.Admission;
 using Tollgate.Server.Backends;
 using Tollgate.Server.Dubbing;
 using Tollgate.Server.Models;
@@ -36,6 +37,7 @@ internal static class TollgateHostingExtensions
         services.AddHostedService<KeyUsageFlusher>();
 
         services.AddLimits();
+        services.AddAdmission();
         services.AddDubbing(builder.Configuration);
         services.AddModelsApi();
         services.AddBackends();

@@ -33,6 +33,9 @@ internal static class ErrorCodes
     public const string InvalidAdminToken = "invalid_admin_token";
     public const string UpstreamUnavailable = "upstream_unavailable";
     public const string InternalError = "internal_error";
+    public const string StoreUnavailable = "store_unavailable";
+    public const string MethodNotAllowed = "method_not_allowed";
+    public const string UnsupportedMediaType = "unsupported_media_type";
 }
 
 internal static class ApiError

@@ -1,7 +1,7 @@
+using Microsoft.AspNetCore.Http.Features;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Tollgate.Audio;
-using Tollgate.Metering;
 using Tollgate.Models;
 using Tollgate.Server.Admission;
 using Tollgate.Server.Backends;
@@ -14,7 +14,7 @@ namespace Tollgate.Server.Models;
 /// <c>POST /api/{model}</c> for the batch models: read the upload as it streams, validate it as the contract
 /// says, probe its real duration, then dispatch to the model's backend and meter what was processed.
 /// </summary>
-internal sealed class BatchEndpoint(BackendRegistry backends, AudioQuota quota, IOptions<TollgateOptions> options)
+internal sealed class BatchEndpoint(BackendRegistry backends, IOptions<TollgateOptions> options)
 {
     private readonly string _spoolDirectory = options.Value.SpoolDirectory is { Length: > 0 } configured
         ? configured
@@ -59,36 +59,21 @@ internal sealed class BatchEndpoint(BackendRegistry backends, AudioQuota quota, 
 
     /// <summary>
     /// Reserves the file's probed duration (all of it or nothing, so parallel uploads can never together pass the
-    /// limit), lets the backend answer, then charges the ledger on success or gives the reservation back.
+    /// limit) and lets the backend answer. The request's <see cref="Tollgate.Metering.MeteredCall"/> charges it, or gives
+    /// the reservation back, when admission settles it — before the answer completes.
     /// </summary>
     private async Task DispatchMeteredAsync(HttpContext context, BatchCall call)
     {
-        var admission = context.Features.Get<AdmissionFeature>()
-            ?? throw new InvalidOperationException("Batch endpoints are only reached through admission.");
-        var principal = admission.Principal!;
-        var reservation = quota.Begin(principal, call.Model.Name, admission.Limits!);
-        if (!quota.TryReserve(ref reservation, call.Audio.DurationMs, out var refusal))
+        var metered = context.Features.GetRequiredFeature<AdmissionFeature>().Call!;
+        if (!await metered.ReserveAsync(call.Audio.DurationMs, context.RequestAborted))
         {
-            await new Rejection(StatusCodes.Status403Forbidden, CloseCodes.LimitExceeded, ErrorCodes.QuotaExceeded,
-                QuotaRejection.DetailForFile(call.Model.Name, call.Audio.DurationMs, refusal)).WriteAsync(context);
+            await QuotaRejection.ForFile(call.Model.Name, call.Audio.DurationMs, metered.Refusal()).WriteAsync(context);
             return;
         }
-        var settled = false;
-        try
+        var outcome = await backends.For(call.Model).HandleBatchAsync(call, context);
+        if (outcome.Succeeded)
         {
-            var outcome = await backends.For(call.Model).HandleBatchAsync(call, context);
-            if (outcome.Succeeded)
-            {
-                settled = true;
-                await quota.CommitAsync(reservation, outcome.ChargedMs, admission.RequestId!, principal, CancellationToken.None);
-            }
-        }
-        finally
-        {
-            if (!settled)
-            {
-                quota.Release(reservation);
-            }
+            metered.Succeeded(outcome.MeasuredMs);
         }
     }
 

@@ -18,6 +18,9 @@ internal sealed class BatchUpload : IAsyncDisposable
     /// <summary>Room for the multipart framing and the small form fields around the file.</summary>
     private const long MaxOverheadBytes = 2L * 1024 * 1024;
 
+    /// <summary>The request body limit of the batch endpoints: the file and the multipart framing around it.</summary>
+    public const long MaxRequestBytes = MaxFileBytes + MaxOverheadBytes;
+
     private const int MaxFieldBytes = 1024 * 1024;
     private const int MaxFields = 64;
 
@@ -53,9 +56,9 @@ internal sealed class BatchUpload : IAsyncDisposable
         var request = context.Request;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
         {
-            sizeFeature.MaxRequestBodySize = MaxFileBytes + MaxOverheadBytes;
+            sizeFeature.MaxRequestBodySize = MaxRequestBytes;
         }
-        if (request.ContentLength > MaxFileBytes + MaxOverheadBytes)
+        if (request.ContentLength > MaxRequestBytes)
         {
             return (null, TooLarge());
         }

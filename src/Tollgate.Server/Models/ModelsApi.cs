@@ -1,5 +1,6 @@
 using Tollgate.Models;
 using Tollgate.Backends.Reference;
+using Tollgate.Server.Admission;
 using Tollgate.Server.Http;
 
 namespace Tollgate.Server.Models;
@@ -32,7 +33,8 @@ internal static class ModelsApi
                     .Produces<ErrorBody>(StatusCodes.Status413PayloadTooLarge)
                     .Produces<ErrorBody>(StatusCodes.Status422UnprocessableEntity)
                     .Produces<ErrorBody>(StatusCodes.Status429TooManyRequests)
-                    .DisableAntiforgery();
+                    .DisableAntiforgery()
+                    .RequireAdmission(new AdmissionMetadata(Surface.Models, model, metered: true, maxBodyBytes: BatchUpload.MaxRequestBytes));
             }
             else
             {
@@ -40,7 +42,8 @@ internal static class ModelsApi
                     .WithName(model.Name)
                     .WithSummary($"{model.Name}: WebSocket channel (?api_key=...); see the AsyncAPI contract.")
                     .Produces(StatusCodes.Status101SwitchingProtocols)
-                    .Produces<ErrorBody>(StatusCodes.Status400BadRequest);
+                    .Produces<ErrorBody>(StatusCodes.Status400BadRequest)
+                    .RequireAdmission(new AdmissionMetadata(Surface.Models, model, metered: true));
             }
             if (model.HasPresets)
             {
@@ -49,7 +52,8 @@ internal static class ModelsApi
                     .WithSummary("List the behavior presets usable as preset:<identifier> in a BatchConfig. Consumes no usage.")
                     .Produces(StatusCodes.Status200OK, contentType: "application/json")
                     .Produces<ErrorBody>(StatusCodes.Status401Unauthorized)
-                    .Produces<ErrorBody>(StatusCodes.Status403Forbidden);
+                    .Produces<ErrorBody>(StatusCodes.Status403Forbidden)
+                    .RequireAdmission(new AdmissionMetadata(Surface.Models, model));
             }
         }
         return app;

@@ -1,4 +1,4 @@
-using Tollgate.Metering;
+using Microsoft.AspNetCore.Http.Features;
 using Tollgate.Models;
 using Tollgate.Backends.Reference;
 using Tollgate.Server.Admission;
@@ -11,7 +11,7 @@ namespace Tollgate.Server.Models;
 /// <c>GET /api/{model}</c> upgraded to a WebSocket for the streaming models: validates the query parameters
 /// (1003 with the contract's message when they are wrong), then hands the socket to the model's backend.
 /// </summary>
-internal sealed class StreamingEndpoint(BackendRegistry backends, AudioQuota quota)
+internal sealed class StreamingEndpoint(BackendRegistry backends)
 {
     public async Task HandleAsync(HttpContext context, ModelDescriptor model)
     {
@@ -29,19 +29,14 @@ internal sealed class StreamingEndpoint(BackendRegistry backends, AudioQuota quo
             await new Rejection(StatusCodes.Status400BadRequest, CloseCodes.InvalidParameters, ErrorCodes.InvalidParameter, error!).WriteAsync(context);
             return;
         }
-        var admission = context.Features.Get<AdmissionFeature>()
-            ?? throw new InvalidOperationException("Streaming endpoints are only reached through admission.");
-        var meter = new StreamMeter(quota, admission.Principal!, model.Name, admission.Limits!, admission.RequestId!);
+        var metered = context.Features.GetRequiredFeature<AdmissionFeature>().Call!;
+        // The socket's close waits for the charge to be recorded and the lease freed (SettlementGate).
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        var charged = 0L;
-        try
+        var end = await backends.For(model).HandleStreamAsync(new StreamCall(model, settings!, query, metered), socket, context.RequestAborted);
+        if (end == StreamEnd.QuotaExhausted)
         {
-            charged = (await backends.For(model).HandleStreamAsync(new StreamCall(model, settings!, query, meter), socket, context.RequestAborted)).ChargedMs;
-        }
-        finally
-        {
-            // Whatever happened, the audio that was accepted is charged, once.
-            await meter.SettleAsync(Math.Max(charged, 0));
+            var cutOff = QuotaRejection.For(model.Name, metered.Refusal());
+            await Rejection.SendErrorAndCloseAsync(socket, cutOff.CloseCode, cutOff.Code, cutOff.Detail, context.RequestAborted);
         }
     }
 }

@@ -61,16 +61,6 @@ internal sealed class SqliteUsageLedger : IUsageLedger
         return inserted == 1;
     }
 
-    public long CommittedTotal(PoolKey pool, MonthPeriod period)
-    {
-        using var c = _db.Open();
-        return pool.Model == AudioQuota.AllModels
-            ? c.ExecuteScalar<long>("SELECT COALESCE(SUM(ms), 0) FROM usage_charges WHERE org_id = @OrgId AND period = @Period",
-                new { pool.OrgId, Period = period.ToString() })
-            : c.ExecuteScalar<long>("SELECT COALESCE(SUM(ms), 0) FROM usage_charges WHERE org_id = @OrgId AND period = @Period AND model = @Model",
-                new { pool.OrgId, Period = period.ToString(), pool.Model });
-    }
-
     public async Task<IReadOnlyList<ModelUsageTotal>> MonthTotalsAsync(string orgId, MonthPeriod period, CancellationToken ct = default)
     {
         await using var c = await _db.OpenAsync(ct).ConfigureAwait(false);

@@ -1,12 +1,15 @@
 using System.Collections.Frozen;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Time.Testing;
 using Tollgate.Identity;
 using Tollgate.Limits;
+using Tollgate.Observability;
 using Tollgate.Storage.Sqlite;
 using Tollgate.Storage.Sqlite.Metering;
 
 namespace Tollgate.Metering;
 
+/// <summary>The quota service over the real SQLite ledger: durable commits, idempotency, restarts, rollover, pooling, the cap.</summary>
 public sealed class AudioQuotaTests : IDisposable
 {
     private const string Model = "velma-2-stt-batch";
@@ -29,62 +32,62 @@ public sealed class AudioQuotaTests : IDisposable
         }
     }
 
-    private AudioQuota NewQuota(QuotaOptions? options = null) =>
-        new(new InProcessQuotaMeter(_ledger.CommittedTotal), _ledger, _time, options ?? new QuotaOptions());
+    internal static TollgateMetrics Metrics() => new(new Meter("tollgate-tests"));
 
-    private static Principal PrincipalOf(string org, string user, string key, string model, double hours) =>
+    private AudioQuota NewQuota(QuotaOptions? options = null) =>
+        new(new InProcessQuotaMeter(_ledger), _ledger, _time, options ?? new QuotaOptions(), Metrics());
+
+    internal static Principal PrincipalOf(string org, string user, string key, string model, double hours) =>
         new ApiKeyRecord(key, org, user, null, "tgk_xxxxxxxx", default,
             new Dictionary<string, ModelLimits> { [model] = new(5, hours) }.ToFrozenDictionary(), DateTimeOffset.UnixEpoch, null, null).Principal;
 
-    private ModelLimits Limits(Principal p) => p.Key.Models[Model];
+    private static QuotaScope ScopeOf(AudioQuota quota, Principal p, string model = Model) => quota.Scope(p, model, p.Key.Models[model]);
+
+    private static async Task<QuotaReservation> Reserve(AudioQuota quota, QuotaScope scope, long ms)
+    {
+        var grant = await quota.ReserveAsync(QuotaReservation.Begin(scope), ms, ReserveMode.Exact);
+        Assert.Equal(ms, grant.GrantedMs);
+        return grant.Reservation;
+    }
 
     [Fact]
     public async Task Commit_WritesOneLedgerRow_AndARepeatIsIgnored()
     {
         var quota = NewQuota();
-        var r = quota.Begin(_alice, Model, Limits(_alice));
-        Assert.True(quota.TryReserve(ref r, 90_000, out _));
-        await quota.CommitAsync(r, 90_000, "req-1", _alice);
+        var scope = ScopeOf(quota, _alice);
+        Assert.True(await quota.CommitAsync(await Reserve(quota, scope, 90_000), 90_000, "req-1", _alice));
+        Assert.False(await quota.CommitAsync(await Reserve(quota, scope, 90_000), 90_000, "req-1", _alice));
 
-        var again = quota.Begin(_alice, Model, Limits(_alice));
-        Assert.True(quota.TryReserve(ref again, 90_000, out _));
-        await quota.CommitAsync(again, 90_000, "req-1", _alice);
-
-        var rows = await _ledger.ChargesAsync("org_a", new MonthPeriod(2026, 5));
-        var row = Assert.Single(rows);
+        var row = Assert.Single(await _ledger.ChargesAsync("org_a", new MonthPeriod(2026, 5)));
         Assert.Equal(("req-1", "usr_alice", "key_1", Model, 90_000L), (row.RequestId, row.UserId, row.KeyId, row.Model, row.Milliseconds));
-        Assert.True(quota.HasTimeLeft(_alice, Model, Limits(_alice), out var left));
-        Assert.Equal(3_600_000 - 90_000, left.RemainingMs);
+        // The repeated commit gave its reservation back: only one charge counts.
+        Assert.Equal(3_600_000 - 90_000, (await quota.StandingAsync(scope)).RemainingMs);
     }
 
     [Fact]
     public async Task UsageSurvivesARestart_BecauseTheMeterIsSeededFromTheLedger()
     {
         var quota = NewQuota();
-        var r = quota.Begin(_alice, Model, Limits(_alice));
-        Assert.True(quota.TryReserve(ref r, 3_000_000, out _));
-        await quota.CommitAsync(r, 3_000_000, "req-1", _alice);
+        await quota.CommitAsync(await Reserve(quota, ScopeOf(quota, _alice), 3_000_000), 3_000_000, "req-1", _alice);
 
         var restarted = NewQuota();
-        var next = restarted.Begin(_alice, Model, Limits(_alice));
-        Assert.False(restarted.TryReserve(ref next, 600_001, out var refusal));
-        Assert.Equal(600_000, refusal.RemainingMs);
-        Assert.Equal(new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero), refusal.ResetsAt);
+        var scope = ScopeOf(restarted, _alice);
+        var refused = await restarted.ReserveAsync(QuotaReservation.Begin(scope), 600_001, ReserveMode.Exact);
+        Assert.Equal((0L, 600_000L), (refused.GrantedMs, refused.RemainingMs));
+        Assert.Equal(new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero), AudioQuota.Refusal(scope, refused.RemainingMs, false).ResetsAt);
     }
 
     [Fact]
     public async Task MonthRollover_StartsAFreshQuota_AndTheOldMonthKeepsItsTotal()
     {
         var quota = NewQuota();
-        var r = quota.Begin(_alice, Model, Limits(_alice));
-        Assert.True(quota.TryReserve(ref r, 3_600_000, out _));
-        await quota.CommitAsync(r, 3_600_000, "req-may", _alice);
-        Assert.False(quota.HasTimeLeft(_alice, Model, Limits(_alice), out _));
+        await quota.CommitAsync(await Reserve(quota, ScopeOf(quota, _alice), 3_600_000), 3_600_000, "req-may", _alice);
+        Assert.Equal(0, (await quota.StandingAsync(ScopeOf(quota, _alice))).RemainingMs);
 
         _time.Advance(TimeSpan.FromHours(1));
-        Assert.True(quota.HasTimeLeft(_alice, Model, Limits(_alice), out var june));
-        Assert.Equal(3_600_000, june.RemainingMs);
-        Assert.Equal(new DateTimeOffset(2026, 7, 1, 0, 0, 0, TimeSpan.Zero), june.ResetsAt);
+        var june = ScopeOf(quota, _alice);
+        Assert.Equal(new MonthPeriod(2026, 6), june.Period);
+        Assert.Equal(3_600_000, (await quota.StandingAsync(june)).RemainingMs);
         var may = await _ledger.MonthTotalsAsync("org_a", new MonthPeriod(2026, 5));
         Assert.Equal(3_600_000, Assert.Single(may).Milliseconds);
     }
@@ -94,54 +97,45 @@ public sealed class AudioQuotaTests : IDisposable
     {
         var quota = NewQuota();
         var bob = PrincipalOf("org_a", "usr_bob", "key_2", Model, hours: 0.5);
-        var r = quota.Begin(_alice, Model, Limits(_alice));
-        Assert.True(quota.TryReserve(ref r, 1_800_000, out _));
-        await quota.CommitAsync(r, 1_800_000, "req-1", _alice);
+        await quota.CommitAsync(await Reserve(quota, ScopeOf(quota, _alice), 1_800_000), 1_800_000, "req-1", _alice);
 
-        Assert.False(quota.HasTimeLeft(bob, Model, Limits(bob), out var bobLeft));
-        Assert.Equal(0, bobLeft.RemainingMs);
-        Assert.True(quota.HasTimeLeft(_alice, Model, Limits(_alice), out var aliceLeft));
-        Assert.Equal(1_800_000, aliceLeft.RemainingMs);
+        Assert.Equal(0, (await quota.StandingAsync(ScopeOf(quota, bob))).RemainingMs);
+        Assert.Equal(1_800_000, (await quota.StandingAsync(ScopeOf(quota, _alice))).RemainingMs);
     }
 
     [Fact]
     public async Task OrganizationCap_LimitsAllModelsTogether_WhenConfigured()
     {
-        var options = new QuotaOptions { OrganizationMonthlyAudioHours = 0.001 }; // 3.6 s
-        var quota = NewQuota(options);
+        var quota = NewQuota(new QuotaOptions { OrganizationMonthlyAudioHours = 0.001 }); // 3.6 s
         var emotion = PrincipalOf("org_a", "usr_alice", "key_3", "velma-2-emotion-batch", hours: 1);
-        var r = quota.Begin(_alice, Model, Limits(_alice));
-        Assert.True(quota.TryReserve(ref r, 3_000, out _));
-        await quota.CommitAsync(r, 3_000, "req-1", _alice);
+        await quota.CommitAsync(await Reserve(quota, ScopeOf(quota, _alice), 3_000), 3_000, "req-1", _alice);
 
-        var e = quota.Begin(emotion, "velma-2-emotion-batch", emotion.Key.Models["velma-2-emotion-batch"]);
-        Assert.False(quota.TryReserve(ref e, 601, out var refusal));
-        Assert.True(refusal.OrganizationCap);
-        Assert.Equal(600, refusal.RemainingMs);
-        Assert.Equal(600, quota.ReserveUpTo(ref e, 5_000));
-        await quota.CommitAsync(e, 600, "req-2", emotion);
-        Assert.False(quota.HasTimeLeft(_alice, Model, Limits(_alice), out _));
+        var scope = ScopeOf(quota, emotion, "velma-2-emotion-batch");
+        var refused = await quota.ReserveAsync(QuotaReservation.Begin(scope), 601, ReserveMode.Exact);
+        Assert.Equal((0L, 600L, true), (refused.GrantedMs, refused.RemainingMs, refused.LimitedByOrganizationCap));
+        var partial = await quota.ReserveAsync(QuotaReservation.Begin(scope), 5_000, ReserveMode.UpTo);
+        Assert.Equal(600, partial.GrantedMs);
+        await quota.CommitAsync(partial.Reservation, 600, "req-2", emotion);
+        Assert.Equal(new QuotaStanding(0, true), await quota.StandingAsync(ScopeOf(quota, _alice)));
     }
 
     [Fact]
-    public void Release_ChargesNothing()
+    public async Task Release_ChargesNothing()
     {
         var quota = NewQuota();
-        var r = quota.Begin(_alice, Model, Limits(_alice));
-        Assert.True(quota.TryReserve(ref r, 3_600_000, out _));
-        Assert.False(quota.HasTimeLeft(_alice, Model, Limits(_alice), out _));
-        quota.Release(r);
-        Assert.True(quota.HasTimeLeft(_alice, Model, Limits(_alice), out var left));
-        Assert.Equal(3_600_000, left.RemainingMs);
+        var scope = ScopeOf(quota, _alice);
+        var reservation = await Reserve(quota, scope, 3_600_000);
+        Assert.Equal(0, (await quota.StandingAsync(scope)).RemainingMs);
+        await quota.ReleaseAsync(reservation);
+        Assert.Equal(3_600_000, (await quota.StandingAsync(scope)).RemainingMs);
+        Assert.Empty(await _ledger.ChargesAsync("org_a", scope.Period));
     }
 
     [Fact]
     public async Task TheLedgerIsAppendOnly()
     {
         var quota = NewQuota();
-        var r = quota.Begin(_alice, Model, Limits(_alice));
-        Assert.True(quota.TryReserve(ref r, 1_000, out _));
-        await quota.CommitAsync(r, 1_000, "req-1", _alice);
+        await quota.CommitAsync(await Reserve(quota, ScopeOf(quota, _alice), 1_000), 1_000, "req-1", _alice);
         using var c = new SqliteDatabase($"Data Source={_dbPath}").Open();
         using var update = c.CreateCommand();
         update.CommandText = "UPDATE usage_charges SET ms = 0";

@@ -99,13 +99,17 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string>? environment = null)
+    /// <param name="urls">The <c>--urls</c> argument; null starts the server without one (then ASPNETCORE_URLS or the default decides).</param>
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string>? environment = null, string? urls = "http://127.0.0.1:0")
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Tollgate.Server.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(dll);
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add("http://127.0.0.1:0");
+        if (urls is not null)
+        {
+            start.ArgumentList.Add("--urls");
+            start.ArgumentList.Add(urls);
+        }
         start.Environment["ConnectionStrings__Tollgate"] = $"Data Source={Path.Combine(dataDirectory, "tollgate.db")}";
         start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         foreach (var (k, v) in environment ?? new Dictionary<string, string>())

@@ -19,10 +19,10 @@ public sealed class GatedUpload
 
     public void Open() => _gate.TrySetResult();
 
-    public HttpRequestMessage Request(string model, byte[] file, string fileName = "audio.wav")
+    public HttpRequestMessage Request(string model, byte[] file, string fileName = "audio.wav", string? path = null)
     {
         var content = new MultipartFormDataContent { { new GatedContent(file, this), "upload_file", fileName } };
-        var request = new HttpRequestMessage(HttpMethod.Post, $"api/{model}") { Content = content };
+        var request = new HttpRequestMessage(HttpMethod.Post, path ?? $"api/{model}") { Content = content };
         request.Headers.ExpectContinue = true;
         return request;
     }

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Options;
+
+namespace Tollgate.Server.Hosting;
+
+/// <summary>
+/// One way to register a configuration section: bound from its path, checked by one <see cref="IValidateOptions{TOptions}"/>
+/// that reports every problem at once (each naming its configuration path), and validated at start-up together with
+/// every other section before anything reads it.
+/// </summary>
+internal static class ValidatedOptions
+{
+    public static IServiceCollection AddValidatedOptions<T>(this IServiceCollection services, string sectionPath, Func<T, IEnumerable<string>> validate)
+        where T : class
+    {
+        services.AddOptions<T>().BindConfiguration(sectionPath).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<T>>(new Validator<T>(validate));
+        return services;
+    }
+
+    private sealed class Validator<T>(Func<T, IEnumerable<string>> validate) : IValidateOptions<T> where T : class
+    {
+        public ValidateOptionsResult Validate(string? name, T options) =>
+            validate(options).ToList() is { Count: > 0 } errors ? ValidateOptionsResult.Fail(errors) : ValidateOptionsResult.Success;
+    }
+}
