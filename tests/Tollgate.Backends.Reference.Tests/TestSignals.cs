@@ -79,6 +79,44 @@ internal static class TestSignals
         return (byte)~(sign | (exponent << 4) | mantissa);
     }
 
+    /// <summary>Interleaves one mono signal per channel into <paramref name="format"/>.</summary>
+    public static byte[] Interleave(float[][] channels, RawSampleFormat format)
+    {
+        var size = format.BytesPerSample;
+        var frames = channels[0].Length;
+        var bytes = new byte[frames * size * channels.Length];
+        for (var i = 0; i < frames; i++)
+        {
+            for (var c = 0; c < channels.Length; c++)
+            {
+                Write(bytes.AsSpan((i * channels.Length + c) * size, size), channels[c][i], format);
+            }
+        }
+        return bytes;
+    }
+
+    /// <summary>A canonical WAV around interleaved integer samples of <paramref name="format"/> (u8, s16le, s24le, s32le).</summary>
+    public static byte[] WavOf(byte[] data, RawSampleFormat format, int rate, int channels)
+    {
+        var block = format.BytesPerSample * channels;
+        using var m = new MemoryStream();
+        var w = new BinaryWriter(m);
+        w.Write("RIFF"u8);
+        w.Write(36 + data.Length);
+        w.Write("WAVEfmt "u8);
+        w.Write(16);
+        w.Write((short)1);
+        w.Write((short)channels);
+        w.Write(rate);
+        w.Write(rate * block);
+        w.Write((short)block);
+        w.Write((short)(8 * format.BytesPerSample));
+        w.Write("data"u8);
+        w.Write(data.Length);
+        w.Write(data);
+        return m.ToArray();
+    }
+
     /// <summary>A 16-bit PCM WAV; <paramref name="extraChunk"/> adds an odd-sized LIST chunk before <c>data</c>; <paramref name="trailer"/> bytes follow the data chunk.</summary>
     public static byte[] Wav(float[] mono, int rate, int channels = 1, bool extraChunk = false, int trailer = 0, bool streamedSize = false)
     {
