@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Nodes;
 using Tollgate.Audio;
 using Tollgate.Models;
@@ -23,11 +24,30 @@ namespace Tollgate.Backends.Reference;
 /// </summary>
 internal static class ReferenceBatch
 {
-    public static JsonObject Analyze(ModelDescriptor model, AudioInfo info, Stream file, string? fileName, BatchOptions options)
+    /// <summary>
+    /// The answer for <paramref name="file"/>, or false with <paramref name="undecodable"/> saying why when its
+    /// compressed data turned out to be damaged while decoding (the caller answers "could not be processed").
+    /// </summary>
+    public static bool TryAnalyze(ModelDescriptor model, AudioInfo info, Stream file, string? fileName, BatchOptions options,
+        [NotNullWhen(true)] out JsonObject? body, [NotNullWhen(false)] out string? undecodable)
     {
         var clock = Stopwatch.StartNew();
         var kind = ReferenceModels.Of(model);
         var signal = BatchSignal.Read(info, file, Features(kind));
+        if (signal.Undecodable is { } problem)
+        {
+            body = null;
+            undecodable = problem;
+            return false;
+        }
+        undecodable = null;
+        body = Answer(model, kind, info, signal, fileName, options, clock);
+        return true;
+    }
+
+    private static JsonObject Answer(ModelDescriptor model, ReferenceModel kind, AudioInfo info, BatchSignal signal, string? fileName,
+        BatchOptions options, Stopwatch clock)
+    {
         return kind switch
         {
             ReferenceModel.SttBatch => TranscriptBatch.Stt(signal, options.Stt),

@@ -20,6 +20,37 @@ internal static class TestSignals
         return samples;
     }
 
+    /// <summary>
+    /// Speech-like mono audio: during each utterance (seconds) a voiced sound (harmonics of a pitch gliding between
+    /// 110 and 190 Hz, falling off like a voice's spectrum) whose loudness swells with 4 Hz syllables; faint noise elsewhere.
+    /// </summary>
+    public static float[] Speech(int rate, double seconds, (double Start, double End)[] utterances)
+    {
+        var random = new Random(5);
+        var samples = new float[(int)Math.Round(rate * seconds)];
+        var phase = 0.0;
+        for (var i = 0; i < samples.Length; i++)
+        {
+            var t = (double)i / rate;
+            var noise = 0.002 * (random.NextDouble() * 2 - 1);
+            if (!utterances.Any(u => t >= u.Start && t < u.End))
+            {
+                samples[i] = (float)noise;
+                continue;
+            }
+            var pitch = 150 + 40 * Math.Sin(2 * Math.PI * 0.7 * t);
+            phase += 2 * Math.PI * pitch / rate;
+            var voiced = 0.0;
+            for (var h = 1; h <= 12 && h * pitch < rate / 2.0; h++)
+            {
+                voiced += Math.Sin(h * phase) / h;
+            }
+            var syllables = 0.65 + 0.35 * Math.Sin(2 * Math.PI * 4 * t);
+            samples[i] = (float)(0.18 * syllables * voiced + noise);
+        }
+        return samples;
+    }
+
     public static RawSampleFormat Format(string name) =>
         RawSampleFormat.TryParse(name, out var format) ? format : throw new ArgumentException(name);
 

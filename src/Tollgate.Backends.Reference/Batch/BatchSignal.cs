@@ -1,5 +1,6 @@
 using System.Buffers;
 using Tollgate.Audio;
+using Tollgate.Backends.Reference.Codecs;
 using Tollgate.Backends.Reference.Containers;
 using Tollgate.Backends.Reference.Pcm;
 using Tollgate.Backends.Reference.Signal;
@@ -7,19 +8,27 @@ using Tollgate.Backends.Reference.Signal;
 namespace Tollgate.Backends.Reference.Batch;
 
 /// <summary>
-/// What the reference can hear in a spooled batch file. WAV, AIFF and AU files with PCM, float or G.711 samples are
-/// decoded in 64 KB chunks (never the whole file in memory) and analysed; every item is clipped to the probed
-/// duration. Compressed files (MP3, AAC, Ogg, Opus, FLAC, WebM, MP4, WMA, AMR...) cannot be decoded here (there is
-/// no codec in the reference): <see cref="Decoded"/> is false and the file counts as one undetermined span of its
-/// probed duration.
+/// What the reference can hear in a spooled batch file, read in 64 KB chunks (never the whole file in memory). WAV,
+/// AIFF and AU files with PCM, float or G.711 samples are decoded directly; MP3, FLAC and Ogg Vorbis/Opus/FLAC go
+/// through their <see cref="CompressedDecoder"/>, so the same audio gives the same analysis in any of these
+/// containers. Every item is clipped to the probed duration. Damaged compressed data sets <see cref="Undecodable"/>
+/// (the request fails as "could not be processed"). Formats with no decoder here (AAC, MP4/M4A, WebM, WMA, AMR), and
+/// variants a decoder does not handle, leave <see cref="Decoded"/> false: the file counts as one undetermined span of
+/// its probed duration.
 /// </summary>
-internal sealed class BatchSignal : ISignalListener
+internal sealed class BatchSignal : ISignalListener, IDecodeSink
 {
+    private SignalFeatures _features;
+    private SignalPipeline? _pipeline;
+
     private const int ChunkBytes = 64 * 1024;
 
     private BatchSignal(long durationMs) => DurationMs = durationMs;
 
     public bool Decoded { get; private set; }
+
+    /// <summary>Why the compressed data could not be decoded (it is damaged), or null.</summary>
+    public string? Undecodable { get; private set; }
 
     /// <summary>The probed duration, which every answer reports.</summary>
     public long DurationMs { get; }
@@ -46,12 +55,55 @@ internal sealed class BatchSignal : ISignalListener
             AudioContainer.Au => SniffedContainer.Au,
             _ => SniffedContainer.Unknown,
         };
-        if (features != SignalFeatures.None && HeaderReader.For(container) is { } header)
+        if (features == SignalFeatures.None)
+        {
+            return signal;
+        }
+        if (HeaderReader.For(container) is { } header)
         {
             signal.Decode(file, header, features);
         }
+        else if (CompressedDecoder.For(info.Container, info.Codec) is { } decoder)
+        {
+            signal.Decode(file, decoder, features);
+        }
         return signal;
     }
+
+    private void Decode(Stream file, CompressedDecoder decoder, SignalFeatures features)
+    {
+        _features = features;
+        file.Seek(0, SeekOrigin.Begin);
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        try
+        {
+            int read;
+            while (decoder.Healthy && (read = file.Read(buffer, 0, ChunkBytes)) > 0)
+            {
+                decoder.Feed(buffer.AsSpan(0, read), this);
+            }
+            decoder.Finish(this);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            (decoder as IDisposable)?.Dispose();
+        }
+        switch (decoder.Status)
+        {
+            case DecoderStatus.Decoding:
+                _pipeline!.Finish();
+                Decoded = true;
+                break;
+            case DecoderStatus.Corrupt:
+                Undecodable = decoder.Problem;
+                break;
+        }
+    }
+
+    void IDecodeSink.Start(int sampleRate) => _pipeline = new SignalPipeline(sampleRate, _features, this);
+
+    void IMonoSink.Write(ReadOnlySpan<float> samples) => _pipeline!.Write(samples);
 
     private void Decode(Stream file, HeaderReader header, SignalFeatures features)
     {

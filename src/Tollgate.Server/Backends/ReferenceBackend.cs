@@ -26,7 +26,13 @@ internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger)
         }
         var file = call.Upload.File!;
         file.Seek(0, SeekOrigin.Begin);
-        var result = ReferenceBatch.Analyze(call.Model, call.Audio, file, call.Upload.FileName, options!);
+        if (!ReferenceBatch.TryAnalyze(call.Model, call.Audio, file, call.Upload.FileName, options!, out var result, out var undecodable))
+        {
+            // Damaged compressed data, found while decoding: the probe's "could not be processed" answer.
+            LogUndecodable(logger, call.Model.Name, undecodable);
+            await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, ErrorCodes.UnprocessableAudio, BatchEndpoint.UnprocessableAudio);
+            return new BackendOutcome(false, 0);
+        }
         if (call.Model.Name == "velma-2-pii-phi-redaction-batch")
         {
             await WriteRedactionAsync(context, result, call);
@@ -211,6 +217,9 @@ internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger)
 
     private static Task FailAsync(WebSocket socket, int closeCode, string code, string detail, CancellationToken ct) =>
         Rejection.SendErrorAndCloseAsync(socket, closeCode, code, detail, ct);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A {Model} upload could not be decoded: {Problem}")]
+    private static partial void LogUndecodable(ILogger logger, string model, string problem);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "A {Model} stream ended without its end-of-stream frame")]
     private static partial void LogClientGone(ILogger logger, string model);

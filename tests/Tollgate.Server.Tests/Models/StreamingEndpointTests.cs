@@ -85,7 +85,7 @@ public sealed class StreamingEndpointTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CompressedContainer_DurationFromTheProbeAtTheEnd()
+    public async Task CompressedContainer_IsDecodedToItsRealDuration()
     {
         await using var session = await ConnectAsync("velma-2-music-detection-streaming", "audio_format=ogg");
         await session.SendAudioAsync(TestAudio.Encode("ogg", 4.0, "-c:a", "libvorbis"));

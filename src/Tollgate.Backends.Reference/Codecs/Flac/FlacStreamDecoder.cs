@@ -222,8 +222,23 @@ internal sealed class FlacStreamDecoder : CompressedDecoder, IDisposable
             }
             from = at + 1;
         }
+        if (span.Length > LongestFrame(current))
+        {
+            Corrupt($"no FLAC frame {next} where frame {current.Number} must have ended");
+            return false;
+        }
         _scanFrom = Math.Max(current.Length, span.Length - FlacFrameHeader.MaxLength);
         return false;
+    }
+
+    /// <summary>
+    /// Twice the bytes of the frame stored verbatim (every sample in full, side channels one bit wider): no encoder's
+    /// frame comes near it, so not finding the next frame within it means the data is damaged.
+    /// </summary>
+    private static long LongestFrame(in FlacFrameHeader header)
+    {
+        var bits = header.Channels * (16L + (long)header.BlockSize * (header.BitsPerSample + 1));
+        return 2 * (FlacFrameHeader.MaxLength + 2 + bits / 8 + 1);
     }
 
     private void DecodeLast()
