@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v sox >/dev/null 2>&1 || missing+=(sox)
-ldconfig -p 2>/dev/null | grep -q 'libmp3lame\.so\.0' || missing+=(libmp3lame0)
+ldconfig -p 2>/dev/null | grep 'libmp3lame\.so\.0' >/dev/null || missing+=(libmp3lame0)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing test tools: ${missing[*]}"
   sudo_cmd=()
