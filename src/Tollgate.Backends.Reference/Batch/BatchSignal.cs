@@ -7,9 +7,9 @@ namespace Tollgate.Backends.Reference.Batch;
 
 /// <summary>
 /// What the reference can hear in a spooled batch file, decoded by <see cref="FileDecoder"/> (WAV, AIFF and AU with
-/// PCM, float or G.711 samples; MP3, FLAC and Ogg Vorbis/Opus/FLAC through their <see cref="CompressedDecoder"/>), so
+/// PCM, float or G.711 samples; MP3, FLAC, Ogg Vorbis/Opus/FLAC and WebM Opus/Vorbis through their <see cref="CompressedDecoder"/>), so
 /// the same audio gives the same analysis in any of these containers. Every item is clipped to the probed duration. Damaged compressed data sets <see cref="Undecodable"/>
-/// (the request fails as "could not be processed"). Formats with no decoder here (AAC, MP4/M4A, WebM, WMA, AMR), and
+/// (the request fails as "could not be processed"). Formats with no decoder here (AAC, MP4/M4A, WMA, AMR), and
 /// variants a decoder does not handle, leave <see cref="Decoded"/> false: the file counts as one undetermined span of
 /// its probed duration.
 /// </summary>

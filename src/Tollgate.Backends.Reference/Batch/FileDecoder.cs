@@ -19,7 +19,7 @@ internal enum FileDecodeResult
 
 /// <summary>
 /// Decodes a probed, spooled file in 64 KB chunks (never the whole file in memory) into mono samples: WAV, AIFF and AU
-/// with PCM, float or G.711 samples directly; MP3, FLAC and Ogg Vorbis/Opus/FLAC through their <see cref="CompressedDecoder"/>.
+/// with PCM, float or G.711 samples directly; MP3, FLAC, Ogg Vorbis/Opus/FLAC and WebM Opus/Vorbis through their <see cref="CompressedDecoder"/>.
 /// </summary>
 internal static class FileDecoder
 {
@@ -27,7 +27,7 @@ internal static class FileDecoder
 
     /// <summary>Whether <see cref="Decode"/> has a decoder for the file's format.</summary>
     public static bool CanDecode(AudioInfo info) =>
-        Header(info) is not null || (info.Container is AudioContainer.Mp3 or AudioContainer.Flac || (info.Container == AudioContainer.Ogg && info.Codec is "vorbis" or "opus" or "flac"));
+        Header(info) is not null || CompressedDecoder.For(info.Container, info.Codec) is not null;
 
     public static FileDecodeResult Decode(AudioInfo info, Stream file, IDecodeSink sink, out string? problem)
     {

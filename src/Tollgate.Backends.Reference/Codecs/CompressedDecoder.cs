@@ -59,17 +59,18 @@ internal abstract class CompressedDecoder
     /// <summary>Whether the stream is still usable (headers or samples).</summary>
     public bool Healthy => Status is DecoderStatus.Headers or DecoderStatus.Decoding;
 
-    /// <summary>The decoder for a probed container and codec, or null when the reference has none (AAC, WMA, AMR, WebM...).</summary>
+    /// <summary>The decoder for a probed container and codec, or null when the reference has none (AAC, MP4, WMA, AMR...).</summary>
     public static CompressedDecoder? For(AudioContainer container, string codec) => container switch
     {
         AudioContainer.Mp3 => new Mp3.Mp3Decoder(),
         AudioContainer.Flac => new Flac.FlacStreamDecoder(),
         AudioContainer.Ogg when codec is "vorbis" or "opus" or "flac" => new Ogg.OggDecoder(),
+        AudioContainer.Matroska when codec is "vorbis" or "opus" => new Matroska.MatroskaDecoder(),
         _ => null,
     };
 
     /// <summary>
-    /// The decoder a stream's first bytes call for: Ogg, native FLAC, or MP3 (an ID3v2 tag or an MPEG audio frame
+    /// The decoder a stream's first bytes call for: Ogg, WebM/Matroska, native FLAC, or MP3 (an ID3v2 tag or an MPEG audio frame
     /// header); null when they are none of those. A guess from an ID3 tag or a frame sync is confirmed by the decoder
     /// itself (it reports <see cref="DecoderStatus.Unsupported"/> when the frames are not there).
     /// </summary>
@@ -78,6 +79,10 @@ internal abstract class CompressedDecoder
         if (head.StartsWith("OggS"u8))
         {
             return new Ogg.OggDecoder();
+        }
+        if (head.StartsWith((ReadOnlySpan<byte>)[0x1A, 0x45, 0xDF, 0xA3]))
+        {
+            return new Matroska.MatroskaDecoder();
         }
         if (head.StartsWith("fLaC"u8))
         {

@@ -12,7 +12,7 @@ namespace Tollgate.Backends.Reference.Streaming;
 /// Each binary frame is the clip as MP3, as the contract says (mono, at the decoded audio's rate, encoded by libmp3lame
 /// with its Info frame, so it decodes to exactly the clip's length), unchanged since nothing is silenced. A clip covers the audio from the end of the previous one to
 /// the end of its utterance, at most the last <see cref="ClipBuffer.MaxClipMs"/> (older silence is not kept), and
-/// <c>redacted_audio</c> states exactly what it covers. Audio the reference cannot decode (AAC, WebM, ...) yields
+/// <c>redacted_audio</c> states exactly what it covers. Audio the reference cannot decode (AAC, MP4, WMA, AMR) yields
 /// one utterance over the whole duration with <c>redacted_audio</c> null, as there is no decoded audio to return.
 /// The server refuses the channel when libmp3lame is missing (<see cref="Codecs.Mp3.Mp3Encoder.Availability"/>).
 /// </para>

@@ -10,10 +10,10 @@ namespace Tollgate.Backends.Reference.Streaming;
 /// The input side of a streaming connection. Raw formats are decoded from the first byte (their first 12 bytes are
 /// checked for a container signature: container bytes on a raw channel are "not the declared format"). WAV/AIFF/AU,
 /// declared or detected from the first 12 bytes, have their header read incrementally and their samples decoded
-/// after it. MP3, FLAC and Ogg (Vorbis, Opus, FLAC), recognised from their first bytes, are decoded as they arrive
+/// after it. MP3, FLAC, Ogg (Vorbis, Opus, FLAC) and WebM (Opus, Vorbis), recognised from their first bytes, are decoded as they arrive
 /// by a <see cref="CompressedDecoder"/> (memory bounded by one frame, page or packet); the container must be the
 /// declared format (or one the channel takes), and damaged data fails the stream at once. A WAV/AIFF/AU whose samples
-/// are compressed, and every format with no decoder here (AAC, WebM, ...), go to a temporary file and are probed at the
+/// are compressed, and every format with no decoder here (AAC, MP4, WMA, AMR), go to a temporary file and are probed at the
 /// end. Decoded samples are counted exactly and fed to the channel's analyses.
 /// </summary>
 internal sealed class StreamAnalyzer : IStreamAnalyzer, IDecodeSink

@@ -13,7 +13,7 @@ using Tollgate.Server.Models;
 namespace Tollgate.Server.Backends;
 
 /// <summary>
-/// The built-in stand-in for the models: real duration probing, decoding where no codec is needed and
+/// The built-in stand-in for the models: real duration probing, decoding (WAV/AIFF/AU, and MP3, FLAC, Ogg and WebM through managed codecs) and
 /// energy segmentation (see <c>Tollgate.Backends.Reference</c>), answered in the contracts' shapes. It has no speech
 /// recognizer and no trained classifier, and its answers say so (empty transcripts, neutral labels).
 /// </summary>
@@ -62,7 +62,7 @@ internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger,
     /// The redaction contract answers multipart/form-data: a <c>metadata</c> JSON part and an <c>audio</c> part, MP3.
     /// The reference finds no PII (it has no recognizer), so nothing is silenced: the audio part is the upload decoded
     /// and encoded as MP3 (mono, its rate; spooled to a temporary file, not memory). A format the reference cannot
-    /// decode (AAC, MP4/M4A, WebM, WMA, AMR) cannot be re-encoded: its audio part is the upload itself, in its own type.
+    /// decode (AAC, MP4/M4A, WMA, AMR) cannot be re-encoded: its audio part is the upload itself, in its own type.
     /// </summary>
     private static async Task WriteRedactionAsync(HttpContext context, JsonObject metadata, BatchCall call)
     {

@@ -27,6 +27,52 @@ public sealed class CompressedDecoderTests
         Assert.True(correlation > 0.95, $"{format}: correlation {correlation:F3}");
     }
 
+    [Theory]
+    [InlineData("webm-opus")]
+    [InlineData("webm-vorbis")]
+    public void Webm_SamplesLineUpWithTheEncodedAudio(string format)
+    {
+        var decoded = EncodedAudio.Decode(EncodedAudio.Encode(Wav, format), 1000, 7, 4096);
+
+        Assert.True(decoded.Decoder.Status == DecoderStatus.Decoding, decoded.Decoder.Problem);
+        var factor = decoded.SampleRate / Rate;
+        // Opus: the pre-skip and the last block's DiscardPadding trim it exactly. Vorbis in Matroska has no final
+        // granule position, so its last packet keeps its padding (at most one long block).
+        var expected = Signal.Length * factor;
+        Assert.InRange(decoded.Samples.Length, expected, format == "webm-opus" ? expected : expected + 2048);
+        var (lag, correlation) = BestLag(Signal, decoded.Samples, factor);
+        Assert.InRange(lag, -2, 2);
+        Assert.True(correlation > 0.95, $"{format}: correlation {correlation:F3}");
+        Assert.Equal(decoded.Samples, EncodedAudio.Decode(EncodedAudio.Encode(Wav, format), 1).Samples);
+    }
+
+    [Theory]
+    [InlineData("webm-opus")]
+    [InlineData("webm-vorbis")]
+    public void Webm_GarbageInTheMiddle_IsCorrupt(string format)
+    {
+        var bytes = (byte[])EncodedAudio.Encode(Wav, format).Clone();
+        new Random(3).NextBytes(bytes.AsSpan(bytes.Length / 3, bytes.Length / 3));
+
+        Assert.Equal(DecoderStatus.Corrupt, EncodedAudio.Decode(bytes, 4096).Decoder.Status);
+    }
+
+    [Fact]
+    public void Webm_RandomDamage_NeverThrows()
+    {
+        var source = EncodedAudio.Encode(Wav, "webm-opus");
+        var random = new Random(13);
+        for (var round = 0; round < 40; round++)
+        {
+            var bytes = (byte[])source.Clone();
+            for (var i = 0; i < 1 + round; i++)
+            {
+                bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
+            }
+            EncodedAudio.Decode(bytes[..random.Next(1, bytes.Length)], 1 + random.Next(9000));
+        }
+    }
+
     public static TheoryData<string, int, int, string> FlacVariants => new()
     {
         { "s16le", 16_000, 1, "-compression_level 0" },

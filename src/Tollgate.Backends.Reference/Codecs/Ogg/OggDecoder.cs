@@ -10,7 +10,7 @@ namespace Tollgate.Backends.Reference.Codecs.Ogg;
 /// codec with its page's granule position when it is the last packet completed on the page, and the end-of-stream
 /// flag, which is how Ogg tells the codecs to trim the last packet's padding. At most one page and one packet are held.
 /// </summary>
-internal sealed class OggDecoder : CompressedDecoder, IDisposable
+internal sealed class OggDecoder : CompressedDecoder, IPacketHost, IDisposable
 {
     private const int HeaderBytes = 27;
     private const int MaxPageBytes = HeaderBytes + 255 + 255 * 255;
@@ -29,11 +29,11 @@ internal sealed class OggDecoder : CompressedDecoder, IDisposable
 
     public void Dispose() => _codec?.Dispose();
 
-    internal void StartAudio(int sampleRate) => Start(sampleRate);
+    void IPacketHost.StartAudio(int sampleRate) => Start(sampleRate);
 
-    internal void EmitAudio(ReadOnlySpan<float> mono) => Emit(mono);
+    void IPacketHost.EmitAudio(ReadOnlySpan<float> mono) => Emit(mono);
 
-    internal void Fail(string problem) => Corrupt(problem);
+    void IPacketHost.Fail(string problem) => Corrupt(problem);
 
     protected override void FeedCore(ReadOnlySpan<byte> bytes)
     {
@@ -204,15 +204,32 @@ internal sealed class OggDecoder : CompressedDecoder, IDisposable
     }
 }
 
-/// <summary>One Ogg mapping: the packets of a Vorbis, Opus or FLAC logical stream in, decoded audio out through the <see cref="OggDecoder"/>.</summary>
-internal abstract class OggCodec(OggDecoder owner) : IDisposable
+/// <summary>
+/// Where a codec's packets come from and its audio goes: the Ogg or Matroska demuxer that found the stream.
+/// </summary>
+internal interface IPacketHost
 {
-    protected OggDecoder Owner => owner;
+    bool Healthy { get; }
+
+    void StartAudio(int sampleRate);
+
+    void EmitAudio(ReadOnlySpan<float> mono);
+
+    void Fail(string problem);
+}
+
+/// <summary>
+/// One codec's packets in (Vorbis, Opus, FLAC, in the order their Ogg mapping sends them), decoded audio out through
+/// the <see cref="IPacketHost"/>. Matroska's demuxer feeds the same classes the same packets.
+/// </summary>
+internal abstract class OggCodec(IPacketHost owner) : IDisposable
+{
+    protected IPacketHost Owner => owner;
 
     /// <summary>Longest packet held; longer ones are cut (fine for comment headers, damage for audio).</summary>
     public virtual int MaxPacketBytes => 1024 * 1024;
 
-    public static OggCodec? Identify(ReadOnlySpan<byte> first, OggDecoder owner)
+    public static OggCodec? Identify(ReadOnlySpan<byte> first, IPacketHost owner)
     {
         if (first.Length >= 7 && first[0] == 1 && first[1..7].SequenceEqual("vorbis"u8))
         {

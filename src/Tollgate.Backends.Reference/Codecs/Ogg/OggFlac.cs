@@ -8,7 +8,7 @@ namespace Tollgate.Backends.Reference.Codecs.Ogg;
 /// audio packet is one FLAC frame, checked against its CRC-16 and decoded by <see cref="FlacFrameDecoder"/>; the MD5
 /// is checked at the end when the stream was decoded whole.
 /// </summary>
-internal sealed class OggFlac(OggDecoder owner) : OggCodec(owner)
+internal sealed class OggFlac(IPacketHost owner) : OggCodec(owner)
 {
     private FlacStreamInfo? _info;
     private FlacFrameDecoder? _frames;

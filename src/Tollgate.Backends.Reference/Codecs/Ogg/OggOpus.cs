@@ -9,7 +9,7 @@ namespace Tollgate.Backends.Reference.Codecs.Ogg;
 /// the pre-skip (the encoder's priming) is dropped, and the last packet is cut at the final granule position, so
 /// the samples line up with the encoded audio.
 /// </summary>
-internal sealed class OggOpus(OggDecoder owner) : OggCodec(owner)
+internal sealed class OggOpus(IPacketHost owner) : OggCodec(owner)
 {
     private const int Rate = 48_000;
 
@@ -48,7 +48,18 @@ internal sealed class OggOpus(OggDecoder owner) : OggCodec(owner)
             Owner.Fail("an Opus packet larger than " + MaxPacketBytes / 1024 + " KB");
             return;
         }
-        Decode(packet, endOfStream ? granule : null);
+        Decode(packet, endOfStream ? granule : null, 0);
+    }
+
+    /// <summary>An audio packet whose last <paramref name="discard"/> samples are padding (Matroska's DiscardPadding).</summary>
+    public void OnPacket(ReadOnlySpan<byte> packet, int discard)
+    {
+        if (_headers < 2)
+        {
+            OnPacket(packet, false, null, false);
+            return;
+        }
+        Decode(packet, null, discard);
     }
 
     public override void Finish()
@@ -106,7 +117,7 @@ internal sealed class OggOpus(OggDecoder owner) : OggCodec(owner)
         _interleaved = new float[MaxFrameSamples * _channels];
     }
 
-    private void Decode(ReadOnlySpan<byte> packet, long? finalGranule)
+    private void Decode(ReadOnlySpan<byte> packet, long? finalGranule, int discard)
     {
         var frames = _decoder is not null
             ? _decoder.Decode(packet, _interleaved, MaxFrameSamples)
@@ -130,6 +141,7 @@ internal sealed class OggOpus(OggDecoder owner) : OggCodec(owner)
         _position += frames;
         var from = (int)Math.Clamp(_preSkip - start, 0, frames);
         var to = finalGranule is { } end ? (int)Math.Clamp(end - start, from, frames) : frames;
+        to = Math.Max(from, to - Math.Max(0, discard));
         Owner.EmitAudio(_mono.AsSpan(from, to - from));
     }
 }

@@ -13,7 +13,7 @@ namespace Tollgate.Backends.Reference.Codecs.Ogg;
 /// (its tags, cover art included, are never held). Priming and the last packet's padding are trimmed by NVorbis from
 /// the granule positions, so the samples line up with the encoded audio.
 /// </summary>
-internal sealed class OggVorbis(OggDecoder owner) : OggCodec(owner)
+internal sealed class OggVorbis(IPacketHost owner) : OggCodec(owner)
 {
     private const int Lookahead = 3;
 
