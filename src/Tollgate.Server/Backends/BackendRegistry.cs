@@ -1,5 +1,5 @@
-using Tollgate.Backends.Reference.Codecs.Mp3;
 using Microsoft.Extensions.Options;
+using Tollgate.Backends.Reference.Codecs.Mp3;
 using Tollgate.Models;
 using Tollgate.Server.Hosting;
 

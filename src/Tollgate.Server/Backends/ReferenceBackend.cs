@@ -13,8 +13,8 @@ using Tollgate.Server.Models;
 namespace Tollgate.Server.Backends;
 
 /// <summary>
-/// The built-in stand-in for the models: real duration probing, decoding (WAV/AIFF/AU, and MP3, FLAC, Ogg and WebM through managed codecs) and
-/// energy segmentation (see <c>Tollgate.Backends.Reference</c>), answered in the contracts' shapes. It has no speech
+/// The built-in stand-in for the models: real duration probing, decoding (WAV/AIFF/AU; MP3, FLAC, Ogg and WebM through
+/// managed codecs) and energy segmentation (see <c>Tollgate.Backends.Reference</c>), answered in the contracts' shapes. It has no speech
 /// recognizer and no trained classifier, and its answers say so (empty transcripts, neutral labels).
 /// </summary>
 internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger, Mp3Availability mp3) : IModelBackend
