@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs the whole test suite from a fresh clone. Installs what the tests need (ffmpeg and sox, to
-# generate real audio files in every format the probes read) when it is missing, then runs every
-# test project against real servers on 127.0.0.1.
+# generate real audio files in every format the probes read; libmp3lame0, the MP3 encoder the
+# reference backend loads) when it is missing, then runs every test project against real servers
+# on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v sox >/dev/null 2>&1 || missing+=(sox)
+ldconfig -p 2>/dev/null | grep 'libmp3lame\.so\.0' >/dev/null || missing+=(libmp3lame0)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing test tools: ${missing[*]}"
   sudo_cmd=()

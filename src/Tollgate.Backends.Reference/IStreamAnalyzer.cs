@@ -17,12 +17,15 @@ internal readonly record struct StreamOutcome(bool Succeeded, int CloseCode, str
 /// <summary>
 /// Analyses one streaming connection's audio as it arrives. <see cref="Append"/> adds the messages ready so far
 /// (e.g. an utterance once its trailing silence has been heard); <see cref="Complete"/> adds the rest and the final
-/// <c>done</c>. <see cref="DurationMs"/> is the audio accepted so far, exact after every call for raw and
-/// WAV/AIFF/AU audio (whole frames only), so usage can be metered mid-stream.
+/// <c>done</c>. <see cref="DurationMs"/> is the audio accepted so far, exact after every call for raw, WAV/AIFF/AU
+/// (whole frames only) and decoded compressed audio (priming removed), so usage can be metered mid-stream.
 /// </summary>
 internal interface IStreamAnalyzer : IDisposable
 {
-    /// <summary>Milliseconds of audio accepted so far (rounded down). Compressed audio: 0 until <see cref="Complete"/> has probed it.</summary>
+    /// <summary>
+    /// Milliseconds of audio accepted so far (rounded down), never decreasing. Compressed audio with no decoder here:
+    /// 0 until <see cref="Complete"/> has probed it.
+    /// </summary>
     long DurationMs { get; }
 
     /// <summary>Set as soon as the audio is known to be unusable (an invalid header, container bytes on a raw channel); nothing more is analysed.</summary>

@@ -1,25 +1,29 @@
-using System.Buffers;
 using Tollgate.Audio;
-using Tollgate.Backends.Reference.Containers;
+using Tollgate.Backends.Reference.Codecs;
 using Tollgate.Backends.Reference.Pcm;
 using Tollgate.Backends.Reference.Signal;
 
 namespace Tollgate.Backends.Reference.Batch;
 
 /// <summary>
-/// What the reference can hear in a spooled batch file. WAV, AIFF and AU files with PCM, float or G.711 samples are
-/// decoded in 64 KB chunks (never the whole file in memory) and analysed; every item is clipped to the probed
-/// duration. Compressed files (MP3, AAC, Ogg, Opus, FLAC, WebM, MP4, WMA, AMR...) cannot be decoded here (there is
-/// no codec in the reference): <see cref="Decoded"/> is false and the file counts as one undetermined span of its
-/// probed duration.
+/// What the reference can hear in a spooled batch file, decoded by <see cref="FileDecoder"/> (WAV, AIFF and AU with
+/// PCM, float or G.711 samples; MP3, FLAC, Ogg Vorbis/Opus/FLAC and WebM Opus/Vorbis through their <see cref="CompressedDecoder"/>), so
+/// the same audio gives the same analysis in any of these containers. Every item is clipped to the probed duration. Damaged compressed data sets <see cref="Undecodable"/>
+/// (the request fails as "could not be processed"). Formats with no decoder here (AAC, MP4/M4A, WMA, AMR), and
+/// variants a decoder does not handle, leave <see cref="Decoded"/> false: the file counts as one undetermined span of
+/// its probed duration.
 /// </summary>
-internal sealed class BatchSignal : ISignalListener
+internal sealed class BatchSignal : ISignalListener, IDecodeSink
 {
-    private const int ChunkBytes = 64 * 1024;
+    private SignalFeatures _features;
+    private SignalPipeline? _pipeline;
 
     private BatchSignal(long durationMs) => DurationMs = durationMs;
 
     public bool Decoded { get; private set; }
+
+    /// <summary>Why the compressed data could not be decoded (it is damaged), or null.</summary>
+    public string? Undecodable { get; private set; }
 
     /// <summary>The probed duration, which every answer reports.</summary>
     public long DurationMs { get; }
@@ -38,65 +42,27 @@ internal sealed class BatchSignal : ISignalListener
 
     public static BatchSignal Read(AudioInfo info, Stream file, SignalFeatures features)
     {
-        var signal = new BatchSignal(info.DurationMs);
-        var container = info.Container switch
+        var signal = new BatchSignal(info.DurationMs) { _features = features };
+        if (features == SignalFeatures.None)
         {
-            AudioContainer.Wav => SniffedContainer.Wav,
-            AudioContainer.Aiff => SniffedContainer.Aiff,
-            AudioContainer.Au => SniffedContainer.Au,
-            _ => SniffedContainer.Unknown,
-        };
-        if (features != SignalFeatures.None && HeaderReader.For(container) is { } header)
+            return signal;
+        }
+        switch (FileDecoder.Decode(info, file, signal, out var problem))
         {
-            signal.Decode(file, header, features);
+            case FileDecodeResult.Decoded:
+                signal._pipeline!.Finish();
+                signal.Decoded = true;
+                break;
+            case FileDecodeResult.Undecodable:
+                signal.Undecodable = problem;
+                break;
         }
         return signal;
     }
 
-    private void Decode(Stream file, HeaderReader header, SignalFeatures features)
-    {
-        file.Seek(0, SeekOrigin.Begin);
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
-        try
-        {
-            PcmDecoder? decoder = null;
-            SignalPipeline? pipeline = null;
-            long remaining = 0;
-            int read;
-            while (remaining >= 0 && (read = file.Read(buffer, 0, ChunkBytes)) > 0)
-            {
-                var span = buffer.AsSpan(0, read);
-                if (decoder is null)
-                {
-                    var used = header.Feed(span);
-                    if (header.Status == HeaderStatus.NeedMore)
-                    {
-                        continue;
-                    }
-                    if (header.Status != HeaderStatus.Ready)
-                    {
-                        return;
-                    }
-                    decoder = new PcmDecoder(header.Header!.Format);
-                    pipeline = new SignalPipeline(decoder.Format.SampleRate, features, this);
-                    remaining = header.Header.DataBytes ?? long.MaxValue;
-                    span = span[used..];
-                }
-                var take = (int)Math.Min(span.Length, remaining);
-                decoder.Decode(span[..take], pipeline!);
-                remaining = remaining - take == 0 ? -1 : remaining - take;
-            }
-            if (pipeline is not null)
-            {
-                pipeline.Finish();
-                Decoded = true;
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    void IDecodeSink.Start(int sampleRate) => _pipeline = new SignalPipeline(sampleRate, _features, this);
+
+    void IMonoSink.Write(ReadOnlySpan<float> samples) => _pipeline!.Write(samples);
 
     public void OnSegment(Segment segment)
     {

@@ -1,3 +1,5 @@
+using Tollgate.Backends.Reference.Batch;
+using Tollgate.Backends.Reference.Codecs.Mp3;
 using Tollgate.Backends.Reference.Pcm;
 
 namespace Tollgate.Backends.Reference.Streaming;
@@ -29,12 +31,15 @@ internal sealed class ClipBuffer(int sampleRate) : IMonoSink
         }
         foreach (var s in samples)
         {
-            _ring[_written++ % _ring.Length] = (short)Math.Clamp(MathF.Round(s * 32767f), -32768f, 32767f);
+            _ring[_written++ % _ring.Length] = RedactedAudio.ToInt16(s);
         }
     }
 
-    /// <summary>A WAV of [<paramref name="startMs"/>, <paramref name="endMs"/>); the caller keeps <paramref name="startMs"/> ≥ <see cref="OldestMs"/>.</summary>
-    public byte[] Wav(long startMs, long endMs)
+    /// <summary>An MP3 of [<paramref name="startMs"/>, <paramref name="endMs"/>); the caller keeps <paramref name="startMs"/> ≥ <see cref="OldestMs"/>.</summary>
+    public byte[] Mp3(long startMs, long endMs) => Mp3Encoder.EncodeClip(Samples(startMs, endMs), sampleRate);
+
+    /// <summary>The 16-bit samples of [<paramref name="startMs"/>, <paramref name="endMs"/>).</summary>
+    public short[] Samples(long startMs, long endMs)
     {
         var first = startMs * sampleRate / 1000;
         var last = Math.Min(_written, endMs * sampleRate / 1000);
@@ -43,6 +48,6 @@ internal sealed class ClipBuffer(int sampleRate) : IMonoSink
         {
             samples[i] = _ring[(first + i) % _ring.Length];
         }
-        return WavFile.Mono16(samples, sampleRate);
+        return samples;
     }
 }

@@ -9,11 +9,12 @@ namespace Tollgate.Backends.Reference.Streaming;
 /// velma-2-pii-phi-redaction-streaming: an <c>utterance</c> per energy segment (empty text: with no recognizer there
 /// is nothing to redact) followed by its redacted audio, then <c>done</c> with the trailing audio.
 /// <para>
-/// The contract sends each clip as MP3; the reference has no MP3 encoder, so each binary frame is a 16-bit mono WAV of
-/// the same window, unchanged since nothing is silenced. A clip covers the audio from the end of the previous one to
+/// Each binary frame is the clip as MP3, as the contract says (mono, at the decoded audio's rate, encoded by libmp3lame
+/// with its Info frame, so it decodes to exactly the clip's length), unchanged since nothing is silenced. A clip covers the audio from the end of the previous one to
 /// the end of its utterance, at most the last <see cref="ClipBuffer.MaxClipMs"/> (older silence is not kept), and
-/// <c>redacted_audio</c> states exactly what it covers. Audio the reference cannot decode (compressed streams) yields
+/// <c>redacted_audio</c> states exactly what it covers. Audio the reference cannot decode (AAC, MP4, WMA, AMR) yields
 /// one utterance over the whole duration with <c>redacted_audio</c> null, as there is no decoded audio to return.
+/// The server refuses the channel when libmp3lame is missing (<see cref="Codecs.Mp3.Mp3Encoder.Availability"/>).
 /// </para>
 /// </summary>
 internal sealed class PiiStream(StreamSettings settings) : ModelStream(settings)
@@ -34,9 +35,9 @@ internal sealed class PiiStream(StreamSettings settings) : ModelStream(settings)
             ["utterance"] = SttJson.PiiUtterance(segment, Settings.Stt),
             ["redacted_audio"] = clip.Info,
         });
-        if (clip.Wav is { } wav)
+        if (clip.Mp3 is { } mp3)
         {
-            EmitBinary(wav);
+            EmitBinary(mp3);
         }
     }
 
@@ -46,9 +47,9 @@ internal sealed class PiiStream(StreamSettings settings) : ModelStream(settings)
         var done = Done(durationMs);
         done["trailing_redacted_audio"] = trailing.Info;
         Emit(done);
-        if (trailing.Wav is { } wav)
+        if (trailing.Mp3 is { } mp3)
         {
-            EmitBinary(wav);
+            EmitBinary(mp3);
         }
     }
 
@@ -68,7 +69,7 @@ internal sealed class PiiStream(StreamSettings settings) : ModelStream(settings)
         Emit(done);
     }
 
-    private (JsonObject? Info, byte[]? Wav) Clip(long endMs)
+    private (JsonObject? Info, byte[]? Mp3) Clip(long endMs)
     {
         if (_clips is null || endMs <= _emittedToMs)
         {
@@ -77,6 +78,6 @@ internal sealed class PiiStream(StreamSettings settings) : ModelStream(settings)
         var startMs = Math.Max(_emittedToMs, _clips.OldestMs);
         _emittedToMs = endMs;
         var info = new JsonObject { ["start_ms"] = startMs, ["duration_ms"] = endMs - startMs };
-        return (info, _clips.Wav(startMs, endMs));
+        return (info, _clips.Mp3(startMs, endMs));
     }
 }

@@ -1,4 +1,5 @@
 using Tollgate.Models;
+using Tollgate.Backends.Reference.Codecs;
 using Tollgate.Backends.Reference.Containers;
 using Tollgate.Backends.Reference.Pcm;
 using Tollgate.Backends.Reference.Signal;
@@ -9,14 +10,20 @@ namespace Tollgate.Backends.Reference.Streaming;
 /// The input side of a streaming connection. Raw formats are decoded from the first byte (their first 12 bytes are
 /// checked for a container signature: container bytes on a raw channel are "not the declared format"). WAV/AIFF/AU,
 /// declared or detected from the first 12 bytes, have their header read incrementally and their samples decoded
-/// after it; a WAV/AIFF/AU whose samples are compressed, and every other format, go to a temporary file and are
-/// probed at the end. Decoded samples are counted exactly (whole frames) and fed to the channel's analyses.
+/// after it. MP3, FLAC, Ogg (Vorbis, Opus, FLAC) and WebM (Opus, Vorbis), recognised from their first bytes, are decoded as they arrive
+/// by a <see cref="CompressedDecoder"/> (memory bounded by one frame, page or packet); the container must be the
+/// declared format (or one the channel takes), and damaged data fails the stream at once. A WAV/AIFF/AU whose samples
+/// are compressed, and every format with no decoder here (AAC, MP4, WMA, AMR), go to a temporary file and are probed at the
+/// end. Decoded samples are counted exactly and fed to the channel's analyses.
 /// </summary>
-internal sealed class StreamAnalyzer : IStreamAnalyzer, IMonoSink
+internal sealed class StreamAnalyzer : IStreamAnalyzer, IDecodeSink
 {
-    private enum Mode { Detect, Header, Pcm, Compressed }
+    private enum Mode { Detect, Header, Pcm, Decode, Compressed }
 
-    /// <summary>Header bytes kept in case a WAV/AIFF/AU turns out to hold compressed samples and must be spooled whole.</summary>
+    /// <summary>
+    /// Header bytes kept in case a WAV/AIFF/AU turns out to hold compressed samples, or bytes that looked like MP3 turn
+    /// out not to be, and must be spooled whole.
+    /// </summary>
     private const int MaxRetainedHeaderBytes = 1024 * 1024;
 
     private readonly StreamSettings _settings;
@@ -30,6 +37,7 @@ internal sealed class StreamAnalyzer : IStreamAnalyzer, IMonoSink
     private bool _headerDeclared;
     private MemoryStream? _retained;
     private PcmDecoder? _decoder;
+    private CompressedDecoder? _compressed;
     private SignalPipeline? _pipeline;
     private IMonoSink? _tap;
     private long _dataRemaining = long.MaxValue;
@@ -46,21 +54,17 @@ internal sealed class StreamAnalyzer : IStreamAnalyzer, IMonoSink
             StartPcm(new PcmFormat(raw, settings.SampleRate, settings.Channels));
             _sniffRaw = true;
         }
-        else if (settings.AudioFormat is null)
-        {
-            _mode = Mode.Detect;
-        }
-        else if (HeaderReader.For(Declared(settings.AudioFormat)) is { } reader)
+        else if (settings.AudioFormat is not null && HeaderReader.For(Declared(settings.AudioFormat)) is { } reader)
         {
             StartHeader(reader, declared: true);
         }
         else
         {
-            _mode = Mode.Compressed;
+            _mode = Mode.Detect;
         }
     }
 
-    public long DurationMs => _decoder?.DurationMs ?? _probedMs;
+    public long DurationMs => _decoder?.DurationMs ?? _compressed?.DurationMs ?? _probedMs;
 
     public StreamOutcome? Failure { get; private set; }
 
@@ -109,6 +113,15 @@ internal sealed class StreamAnalyzer : IStreamAnalyzer, IMonoSink
             {
                 return Fail(_headerDeclared ? _settings.MismatchedAudioError : _settings.UndecodableAudioError);
             }
+            if (_mode == Mode.Decode)
+            {
+                _compressed!.Finish(this);
+                AfterDecode();
+                if (Failure is { } undecodable)
+                {
+                    return undecodable;
+                }
+            }
             if (_mode == Mode.Compressed && _bytesIn > 0)
             {
                 return FinishCompressed();
@@ -123,12 +136,34 @@ internal sealed class StreamAnalyzer : IStreamAnalyzer, IMonoSink
         }
     }
 
-    public void Dispose() => _spool.Dispose();
+    public void Dispose()
+    {
+        _spool.Dispose();
+        (_compressed as IDisposable)?.Dispose();
+    }
 
     void IMonoSink.Write(ReadOnlySpan<float> samples)
     {
+        if (Failure is not null)
+        {
+            return;
+        }
         _tap?.Write(samples);
         _pipeline!.Write(samples);
+    }
+
+    /// <summary>A compressed stream's headers are read: its container is now known, and its samples follow.</summary>
+    void IDecodeSink.Start(int sampleRate)
+    {
+        _retained = null;
+        var names = ContainerExtensions.For(_compressed!.Container);
+        var matches = _settings.AudioFormat is { } declared ? names.Contains(declared) : names.Any(_settings.Model.StreamFormats.Contains);
+        if (!matches)
+        {
+            Fail(_settings.MismatchedAudioError);
+            return;
+        }
+        StartSignal(sampleRate);
     }
 
     private static SniffedContainer Declared(string format) => format switch
@@ -151,10 +186,17 @@ internal sealed class StreamAnalyzer : IStreamAnalyzer, IMonoSink
             {
                 return;
             }
-            if (HeaderReader.For(ContainerSniffer.Identify(_head)) is { } reader)
+            if (_settings.AudioFormat is null && HeaderReader.For(ContainerSniffer.Identify(_head)) is { } reader)
             {
                 StartHeader(reader, declared: false);
                 ConsumeHeader(_head);
+            }
+            else if (CompressedDecoder.Sniff(_head) is { } decoder)
+            {
+                _compressed = decoder;
+                _retained = new MemoryStream();
+                _mode = Mode.Decode;
+                ConsumeCompressed(_head);
             }
             else
             {
@@ -173,6 +215,9 @@ internal sealed class StreamAnalyzer : IStreamAnalyzer, IMonoSink
                 break;
             case Mode.Pcm:
                 ConsumePcm(audio);
+                break;
+            case Mode.Decode:
+                ConsumeCompressed(audio);
                 break;
             case Mode.Compressed:
                 _spool.Write(audio);
@@ -233,9 +278,48 @@ internal sealed class StreamAnalyzer : IStreamAnalyzer, IMonoSink
     private void StartPcm(PcmFormat format)
     {
         _decoder = new PcmDecoder(format);
-        _pipeline = new SignalPipeline(format.SampleRate, _model.Features, _model);
-        _tap = _model.OnPcmStart(format.SampleRate);
+        StartSignal(format.SampleRate);
         _mode = Mode.Pcm;
+    }
+
+    private void StartSignal(int sampleRate)
+    {
+        _pipeline = new SignalPipeline(sampleRate, _model.Features, _model);
+        _tap = _model.OnPcmStart(sampleRate);
+    }
+
+    private void ConsumeCompressed(ReadOnlySpan<byte> bytes)
+    {
+        Retain(bytes);
+        _compressed!.Feed(bytes, this);
+        AfterDecode();
+    }
+
+    /// <summary>
+    /// Damaged data fails the stream; bytes that were not this format after all (or a variant the decoder does not
+    /// handle) are spooled and probed at the end, as every format without a decoder is.
+    /// </summary>
+    private void AfterDecode()
+    {
+        switch (_compressed!.Status)
+        {
+            case DecoderStatus.Corrupt:
+                Fail(_settings.UndecodableAudioError);
+                break;
+            case DecoderStatus.Unsupported when _retained is { } retained:
+                _mode = Mode.Compressed;
+                _spool.Write(retained.GetBuffer().AsSpan(0, (int)retained.Length));
+                _retained = null;
+                (_compressed as IDisposable)?.Dispose();
+                _compressed = null;
+                break;
+            case DecoderStatus.Unsupported:
+                Fail(_settings.UndecodableAudioError);
+                break;
+            case DecoderStatus.Headers when _completed:
+                Fail(_settings.UndecodableAudioError);
+                break;
+        }
     }
 
     private void ConsumePcm(ReadOnlySpan<byte> bytes)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Tollgate.Backends.Reference.Codecs.Mp3;
 using Tollgate.Models;
 using Tollgate.Server.Hosting;
 
@@ -28,6 +29,8 @@ internal static class BackendServiceCollectionExtensions
         services.AddHttpClient(UpstreamClient, c => c.Timeout = TimeSpan.FromMinutes(10))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         services.AddSingleton<ReferenceBackend>();
+        services.AddSingleton(_ => Mp3Encoder.Availability);
+        services.AddHostedService<Mp3EncoderCheck>();
         services.AddSingleton<BackendRegistry>();
         return services;
     }

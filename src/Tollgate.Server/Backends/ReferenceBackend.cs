@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Tollgate.Models;
 using Tollgate.Backends.Reference;
+using Tollgate.Backends.Reference.Batch;
+using Tollgate.Backends.Reference.Codecs.Mp3;
 using Tollgate.Server.Admission;
 using Tollgate.Server.Http;
 using Tollgate.Server.Models;
@@ -11,14 +13,22 @@ using Tollgate.Server.Models;
 namespace Tollgate.Server.Backends;
 
 /// <summary>
-/// The built-in stand-in for the models: real duration probing, decoding where no codec is needed and
-/// energy segmentation (see <c>Tollgate.Backends.Reference</c>), answered in the contracts' shapes. It has no speech
+/// The built-in stand-in for the models: real duration probing, decoding (WAV/AIFF/AU; MP3, FLAC, Ogg and WebM through
+/// managed codecs) and energy segmentation (see <c>Tollgate.Backends.Reference</c>), answered in the contracts' shapes. It has no speech
 /// recognizer and no trained classifier, and its answers say so (empty transcripts, neutral labels).
 /// </summary>
-internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger) : IModelBackend
+internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger, Mp3Availability mp3) : IModelBackend
 {
+    private const string PiiBatch = "velma-2-pii-phi-redaction-batch";
+    private const string PiiStreaming = "velma-2-pii-phi-redaction-streaming";
+
     public async Task<BatchOutcome> HandleBatchAsync(BatchCall call, HttpContext context)
     {
+        if (call.Model.Name == PiiBatch && !mp3.Available)
+        {
+            await ApiError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.Mp3EncoderUnavailable, mp3.Problem!);
+            return BatchOutcome.Failed;
+        }
         if (!BatchOptions.TryParse(call.Model, call.Upload.Fields, out var options, out var error))
         {
             await WriteOptionsErrorAsync(context, error!);
@@ -26,8 +36,14 @@ internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger)
         }
         var file = call.Upload.File!;
         file.Seek(0, SeekOrigin.Begin);
-        var result = ReferenceBatch.Analyze(call.Model, call.Audio, file, call.Upload.FileName, options!);
-        if (call.Model.Name == "velma-2-pii-phi-redaction-batch")
+        if (!ReferenceBatch.TryAnalyze(call.Model, call.Audio, file, call.Upload.FileName, options!, out var result, out var undecodable))
+        {
+            // Damaged compressed data, found while decoding: the probe's "could not be processed" answer.
+            LogUndecodable(logger, call.Model.Name, undecodable);
+            await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, ErrorCodes.UnprocessableAudio, BatchEndpoint.UnprocessableAudio);
+            return BatchOutcome.Failed;
+        }
+        if (call.Model.Name == PiiBatch)
         {
             await WriteRedactionAsync(context, result, call);
         }
@@ -43,12 +59,19 @@ internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger)
         ApiError.WriteAsync(context, error.Status, error.Code, error.Detail);
 
     /// <summary>
-    /// The redaction contract answers multipart/form-data: a <c>metadata</c> JSON part and an <c>audio</c> part.
-    /// The reference finds no PII (it has no recognizer), so nothing is silenced and the audio part is the
-    /// uploaded audio itself, in its own format (it has no MP3 encoder either).
+    /// The redaction contract answers multipart/form-data: a <c>metadata</c> JSON part and an <c>audio</c> part, MP3.
+    /// The reference finds no PII (it has no recognizer), so nothing is silenced: the audio part is the upload decoded
+    /// and encoded as MP3 (mono, its rate; spooled to a temporary file, not memory). A format the reference cannot
+    /// decode (AAC, MP4/M4A, WMA, AMR) cannot be re-encoded: its audio part is the upload itself, in its own type.
     /// </summary>
     private static async Task WriteRedactionAsync(HttpContext context, JsonObject metadata, BatchCall call)
     {
+        var file = call.Upload.File!;
+        file.Seek(0, SeekOrigin.Begin);
+        await using var mp3 = RedactedAudio.CreateSpoolFile();
+        var encoded = RedactedAudio.TryWriteMp3(call.Audio, file, mp3);
+        var audio = encoded ? mp3 : file;
+        audio.Seek(0, SeekOrigin.Begin);
         var boundary = "tollgate-" + Guid.NewGuid().ToString("N");
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = $"multipart/form-data; boundary={boundary}";
@@ -57,15 +80,15 @@ internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger)
         await body.WriteAsync(Encoding.UTF8.GetBytes(
             $"--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n"), ct);
         await body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(metadata), ct);
-        var fileName = Path.GetFileName(call.Upload.FileName ?? "audio") is { Length: > 0 } name ? name.Replace("\"", "") : "audio";
+        var name = Path.GetFileName(call.Upload.FileName ?? "audio") is { Length: > 0 } given ? given.Replace("\"", "") : "audio";
+        var fileName = encoded ? Path.ChangeExtension(name, ".mp3") : name;
         await body.WriteAsync(Encoding.UTF8.GetBytes(
-            $"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"{fileName}\"\r\nContent-Type: {MediaType(call)}\r\n\r\n"), ct);
-        var file = call.Upload.File!;
-        file.Seek(0, SeekOrigin.Begin);
-        await file.CopyToAsync(body, ct);
+            $"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"{fileName}\"\r\nContent-Type: {(encoded ? RedactedAudio.MediaType : MediaType(call))}\r\n\r\n"), ct);
+        await audio.CopyToAsync(body, ct);
         await body.WriteAsync(Encoding.UTF8.GetBytes($"\r\n--{boundary}--\r\n"), ct);
     }
 
+    /// <summary>The upload's own media type, for the formats that cannot be re-encoded as MP3.</summary>
     private static string MediaType(BatchCall call) => call.Audio.Container switch
     {
         Audio.AudioContainer.Mp3 => "audio/mpeg",
@@ -76,11 +99,18 @@ internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger)
         Audio.AudioContainer.Mp4 => "audio/mp4",
         Audio.AudioContainer.Matroska => "audio/webm",
         Audio.AudioContainer.Adts => "audio/aac",
+        Audio.AudioContainer.Amr => "audio/amr",
+        Audio.AudioContainer.Asf => "audio/x-ms-wma",
         _ => "application/octet-stream",
     };
 
     public async Task<StreamEnd> HandleStreamAsync(StreamCall call, WebSocket socket, CancellationToken ct)
     {
+        if (call.Model.Name == PiiStreaming && !mp3.Available)
+        {
+            await FailAsync(socket, (int)WebSocketCloseStatus.InternalServerError, ErrorCodes.Mp3EncoderUnavailable, mp3.Problem!, ct);
+            return StreamEnd.Failed;
+        }
         var settings = call.Settings;
         var configExpected = settings.AcceptsConfigFrame;
         var configSeen = false;
@@ -209,6 +239,9 @@ internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger)
 
     private static Task FailAsync(WebSocket socket, int closeCode, string code, string detail, CancellationToken ct) =>
         Rejection.SendErrorAndCloseAsync(socket, closeCode, code, detail, ct);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A {Model} upload could not be decoded: {Problem}")]
+    private static partial void LogUndecodable(ILogger logger, string model, string problem);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "A {Model} stream ended without its end-of-stream frame")]
     private static partial void LogClientGone(ILogger logger, string model);

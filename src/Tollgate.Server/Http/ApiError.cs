@@ -22,6 +22,7 @@ internal static class ErrorCodes
     public const string EmptyFile = "empty_file";
     public const string UnsupportedFormat = "unsupported_format";
     public const string UnprocessableAudio = "unprocessable_audio";
+    public const string Mp3EncoderUnavailable = "mp3_encoder_unavailable";
     public const string AudioTooShort = "audio_too_short";
     public const string MissingField = "missing_field";
     public const string InvalidRequest = "invalid_request";

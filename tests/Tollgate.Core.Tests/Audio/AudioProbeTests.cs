@@ -26,6 +26,7 @@ public sealed class AudioProbeTests
         { "a.ogg", 3.3, 44100, 2, ["-c:a", "libvorbis"], nameof(AudioContainer.Ogg), "vorbis", 30 },
         { "a.opus", 3.3, 48000, 1, ["-c:a", "libopus"], nameof(AudioContainer.Ogg), "opus", 30 },
         { "opus.ogg", 2.0, 48000, 2, ["-c:a", "libopus"], nameof(AudioContainer.Ogg), "opus", 30 },
+        { "flac.ogg", 2.5, 16000, 1, ["-c:a", "flac"], nameof(AudioContainer.Ogg), "flac", 30 },
         { "a.m4a", 4.0, 44100, 2, ["-c:a", "aac"], nameof(AudioContainer.Mp4), "aac", 60 },
         { "a.mp4", 3.0, 48000, 2, ["-c:a", "aac"], nameof(AudioContainer.Mp4), "aac", 60 },
         { "a.mov", 3.0, 44100, 1, ["-c:a", "aac"], nameof(AudioContainer.Mp4), "aac", 60 },

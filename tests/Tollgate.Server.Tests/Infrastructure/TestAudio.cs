@@ -83,7 +83,30 @@ public static class TestAudio
         return File.ReadAllBytes(output);
     }
 
-    private static void Run(string tool, IEnumerable<string> args)
+    /// <summary>
+    /// ffprobe's codec name of <paramref name="audio"/>, and its length in milliseconds as ffmpeg decodes it to 16 kHz
+    /// mono (ffmpeg's decoders trim an MP3's LAME delay and padding; ffprobe's container duration would count them).
+    /// </summary>
+    public static (string Codec, long DurationMs) ProbeMp3(byte[] audio)
+    {
+        Directory.CreateDirectory(Cache);
+        var path = Path.Combine(Cache, Guid.NewGuid().ToString("N") + ".bin");
+        var raw = Path.ChangeExtension(path, ".raw");
+        File.WriteAllBytes(path, audio);
+        try
+        {
+            var codec = Run("ffprobe", ["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=codec_name", "-of", "default=noprint_wrappers=1:nokey=1", path]).Trim();
+            Run("ffmpeg", ["-v", "error", "-y", "-i", path, "-f", "s16le", "-ac", "1", "-ar", "16000", raw]);
+            return (codec, new FileInfo(raw).Length / 2 * 1000 / 16_000);
+        }
+        finally
+        {
+            File.Delete(path);
+            File.Delete(raw);
+        }
+    }
+
+    private static string Run(string tool, IEnumerable<string> args)
     {
         var start = new ProcessStartInfo(tool) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in args)
@@ -101,12 +124,14 @@ public static class TestAudio
         }
         using (process)
         {
-            var stderr = process.StandardError.ReadToEnd();
+            var stderr = process.StandardError.ReadToEndAsync();
+            var stdout = process.StandardOutput.ReadToEnd();
             process.WaitForExit();
             if (process.ExitCode != 0)
             {
-                throw new InvalidOperationException($"{tool} {string.Join(' ', start.ArgumentList)} failed: {stderr}");
+                throw new InvalidOperationException($"{tool} {string.Join(' ', start.ArgumentList)} failed: {stderr.Result}");
             }
+            return stdout;
         }
     }
 }

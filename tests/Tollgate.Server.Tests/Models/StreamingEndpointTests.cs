@@ -85,7 +85,26 @@ public sealed class StreamingEndpointTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CompressedContainer_DurationFromTheProbeAtTheEnd()
+    public async Task Pii_Mp3Stream_IsSegmented_AndItsClipsAreMp3OfTheirStatedLength()
+    {
+        await using var session = await ConnectAsync("velma-2-pii-phi-redaction-streaming", "audio_format=mp3");
+        await session.SendAudioAsync(TestAudio.Encode("mp3", 4.0, "-c:a", "libmp3lame", "-b:a", "64k"), frameSize: 2000);
+        await session.SendTextAsync("");
+        var received = await session.ReadUntilClosedAsync();
+
+        Assert.Equal(1000, received.CloseCode);
+        Assert.Equal(["utterance", "utterance", "done"], received.Types);
+        Assert.Equal(4000, received.Messages.Last()["duration_ms"]!.GetValue<long>());
+        var windows = received.Messages.Select(m => (m["redacted_audio"] ?? m["trailing_redacted_audio"])!["duration_ms"]!.GetValue<long>()).ToList();
+        Assert.Equal(windows.Count, received.Binaries.Count);
+        for (var i = 0; i < windows.Count; i++)
+        {
+            Assert.Equal(("mp3", windows[i]), TestAudio.ProbeMp3(received.Binaries[i]));
+        }
+    }
+
+    [Fact]
+    public async Task CompressedContainer_IsDecodedToItsRealDuration()
     {
         await using var session = await ConnectAsync("velma-2-music-detection-streaming", "audio_format=ogg");
         await session.SendAudioAsync(TestAudio.Encode("ogg", 4.0, "-c:a", "libvorbis"));

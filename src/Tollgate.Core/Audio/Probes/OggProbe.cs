@@ -40,9 +40,10 @@ internal static class OggProbe
             rate = 48000; // Opus granule positions always count 48 kHz samples.
             codec = "opus";
         }
-        else if (packet.Length >= 51 && packet[0] == 0x7F && packet[1..5].SequenceEqual("FLAC"u8) && packet[13..17].SequenceEqual("fLaC"u8))
+        else if (packet.Length >= 51 && packet[0] == 0x7F && packet[1..5].SequenceEqual("FLAC"u8) && packet[9..13].SequenceEqual("fLaC"u8))
         {
-            var info = packet[21..];
+            // 0x7F "FLAC", version (2 bytes), header count (2), "fLaC", the STREAMINFO block's header (4), STREAMINFO.
+            var info = packet[17..];
             rate = (info[10] << 12) | (info[11] << 4) | (info[12] >> 4);
             channels = ((info[12] >> 1) & 0x07) + 1;
             codec = "flac";
