@@ -1,45 +1,69 @@
 #!/usr/bin/env bash
-# Load run of GET /v1/me: Tollgate's full pipeline (key check, rate windows with headers, store) against bare Kestrel
-# serving the same body, alternating A and B, each server on core 0 and the load generator on core 1, 40 s of warm-up
-# (tiered JIT) then 20 s measured. Prints one line per run; record the medians in bench/README.md.
+# Load runs against real servers, A and B alternated, each server pinned to core 0 and the load generator to core 1,
+# 40 s of warm-up (tiered JIT) then 20 s measured. Two scenarios (SCENARIOS="me pipeline" by default):
+#   me        GET /v1/me through Tollgate's whole pipeline and endpoint   vs bare Kestrel serving the same body;
+#   pipeline  GET /v1/pipeline: Tollgate's admission alone (key, four rate windows, X-RateLimit-* headers) in front
+#             of a fixed body (Tollgate.Benchmarks pipeline-server)        vs bare Kestrel serving the same body.
+# Every line reports the server's CPU µs and GC-allocated bytes per request (its own counters: /proc and a startup
+# hook, see bench/Tollgate.Benchmarks/Load/AllocationProbe.cs). With PROFILE_DIR set, each run also leaves there the
+# server's allocation profile of the measured window (<run>-<scenario>-<target>.txt, types by sampled bytes).
+# Record the medians in bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-3}
 connections=${CONNECTIONS:-32}
+scenarios=${SCENARIOS:-me pipeline}
 dotnet build src/Tollgate.Server -c Release -v quiet -nologo
 dotnet build bench/Tollgate.Benchmarks -c Release -v quiet -nologo
-server_dll=src/Tollgate.Server/bin/Release/net10.0/Tollgate.Server.dll
-bench_dll=bench/Tollgate.Benchmarks/bin/Release/net10.0/Tollgate.Benchmarks.dll
+server_dll=$PWD/src/Tollgate.Server/bin/Release/net10.0/Tollgate.Server.dll
+bench_dll=$PWD/bench/Tollgate.Benchmarks/bin/Release/net10.0/Tollgate.Benchmarks.dll
 data=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$data"' EXIT
+port=5091
+url=http://127.0.0.1:$port
+socket=$data/alloc.sock
 
-wait_up() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "server did not start" >&2; exit 1; }
+wait_up() { for _ in $(seq 1 150); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "server did not start" >&2; exit 1; }
 
-# Tollgate with its demo key; the rate windows are raised so that the run measures their cost, not their refusals.
-token=bench-admin-token-0123456789
-taskset -c 0 env ConnectionStrings__Tollgate="Data Source=$data/t.db" Tollgate__Admin__Token=$token \
-  Tollgate__RateLimits__Rules__global__Limit=1000000000 Tollgate__RateLimits__Rules__safe__Limit=1000000000 \
-  Logging__LogLevel__Default=Warning dotnet "$server_dll" --urls http://127.0.0.1:5091 > "$data/server.log" 2>&1 &
-tollgate=$!
-wait_up http://127.0.0.1:5091/docs
+# Tollgate's settings: the demo key, and rate windows raised so that a run measures their cost, not their refusals.
+tollgate_env=(ConnectionStrings__Tollgate="Data Source=$data/t.db" Tollgate__Admin__Token=bench-admin-token-0123456789
+  Tollgate__RateLimits__Rules__global__Limit=1000000000 Tollgate__RateLimits__Rules__safe__Limit=1000000000
+  Logging__LogLevel__Default=Warning ${EXTRA_ENV:-})
+
+# First start: creates the store and prints the demo key.
+taskset -c 0 env "${tollgate_env[@]}" dotnet "$server_dll" --urls $url > "$data/server.log" 2>&1 &
+first=$!
+wait_up $url/docs
 sleep 1
 key=$(grep -oE 'tgk_[A-Za-z0-9]{30}_[A-Za-z0-9]{6}' "$data/server.log" | head -n 1)
-kill $tollgate; wait $tollgate 2>/dev/null || true
+kill $first; wait $first 2>/dev/null || true
+
+start_server() {
+  local probe=(DOTNET_STARTUP_HOOKS="$bench_dll" TOLLGATE_ALLOC_SOCKET="$socket")
+  if [ -n "${PROFILE_DIR:-}" ]; then mkdir -p "$PROFILE_DIR"; probe+=(TOLLGATE_ALLOC_PROFILE="$PROFILE_DIR/$2.txt"); fi
+  case $1 in
+    tollgate) taskset -c 0 env "${tollgate_env[@]}" "${probe[@]}" dotnet "$server_dll" --urls $url > /dev/null 2>&1 & ;;
+    pipeline) taskset -c 0 env "${tollgate_env[@]}" "${probe[@]}" dotnet "$bench_dll" pipeline-server --urls $url > /dev/null 2>&1 & ;;
+    bare)     taskset -c 0 env "${probe[@]}" dotnet "$bench_dll" bare-server --urls $url > /dev/null 2>&1 & ;;
+  esac
+  pid=$!
+}
 
 for run in $(seq 1 "$runs"); do
-  for target in tollgate bare; do
-    if [ $target = tollgate ]; then
-      taskset -c 0 env ConnectionStrings__Tollgate="Data Source=$data/t.db" Tollgate__Admin__Token=$token \
-        Tollgate__RateLimits__Rules__global__Limit=1000000000 Tollgate__RateLimits__Rules__safe__Limit=1000000000 \
-        Logging__LogLevel__Default=Warning dotnet "$server_dll" --urls http://127.0.0.1:5091 > /dev/null 2>&1 &
-    else
-      taskset -c 0 dotnet "$bench_dll" bare-server --urls http://127.0.0.1:5091 > /dev/null 2>&1 &
-    fi
-    pid=$!
-    wait_up http://127.0.0.1:5091/v1/me
-    result=$(taskset -c 1 dotnet "$bench_dll" load http://127.0.0.1:5091/v1/me --connections "$connections" \
-      --warmup "${WARMUP:-40}" --seconds "${SECONDS_MEASURED:-20}" --header "Authorization: Api-Key $key" --server-pid "$pid")
-    echo "run=$run target=$target $result"
-    kill $pid; wait $pid 2>/dev/null || true
+  for scenario in $scenarios; do
+    case $scenario in
+      me) path=/v1/me; targets="tollgate bare" ;;
+      pipeline) path=/v1/pipeline; targets="pipeline bare" ;;
+      *) echo "unknown scenario $scenario" >&2; exit 2 ;;
+    esac
+    for target in $targets; do
+      start_server $target "$run-$scenario-$target"
+      wait_up $url$path
+      result=$(taskset -c 1 dotnet "$bench_dll" load $url$path --connections "$connections" \
+        --warmup "${WARMUP:-40}" --seconds "${SECONDS_MEASURED:-20}" --header "Authorization: Api-Key $key" \
+        --server-pid "$pid" --alloc-socket "$socket")
+      echo "run=$run scenario=$scenario target=$target $result"
+      kill $pid; wait $pid 2>/dev/null || true
+    done
   done
 done

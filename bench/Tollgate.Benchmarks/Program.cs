@@ -6,8 +6,9 @@ namespace Tollgate.Benchmarks;
 public static class Program
 {
     /// <summary>
-    /// BenchmarkDotNet's switcher, plus two modes for the load runs of <c>bench/load.sh</c>:
-    /// <c>load &lt;url&gt; [options]</c> (the load generator) and <c>bare-server --urls &lt;url&gt;</c> (the baseline endpoint).
+    /// BenchmarkDotNet's switcher, plus three modes for the load runs of <c>bench/load.sh</c>:
+    /// <c>load &lt;url&gt; [options]</c> (the load generator) and <c>bare-server --urls &lt;url&gt;</c> (the baseline endpoint) and
+    /// <c>pipeline-server --urls &lt;url&gt;</c> (Tollgate with an admission-only endpoint).
     /// </summary>
     public static async Task<int> Main(string[] args)
     {
@@ -15,6 +16,9 @@ public static class Program
         {
             case "load":
                 return await LoadGenerator.RunAsync(args[1..]);
+            case "pipeline-server":
+                await PipelineServer.RunAsync(args[1..]);
+                return 0;
             case "bare-server":
                 await BareServer.RunAsync(args[1..]);
                 return 0;

@@ -6,7 +6,8 @@ namespace Tollgate.Benchmarks.Load;
 
 /// <summary>
 /// The load runs' baseline: bare Kestrel answering <c>GET /v1/me</c> with a JSON body of the same size and shape as
-/// Tollgate's, with no authentication, no admission and no store: what any ASP.NET Core endpoint costs.
+/// Tollgate's, with no authentication, no admission and no store: what any ASP.NET Core endpoint costs. It serves
+/// <see cref="PipelineServer"/>'s <c>GET /v1/pipeline</c> too, with the same body and nothing in front.
 /// </summary>
 public static class BareServer
 {
@@ -21,6 +22,7 @@ public static class BareServer
             context.Response.ContentType = "application/json";
             return context.Response.Body.WriteAsync(body).AsTask();
         });
+        app.MapGet("/v1/pipeline", PipelineServer.Pipeline);
         await app.RunAsync();
     }
 }

@@ -6,7 +6,9 @@ namespace Tollgate.Benchmarks.Load;
 /// <summary>
 /// A closed-loop HTTP load generator: <c>--connections</c> workers each send GET requests back to back for
 /// <c>--warmup</c> seconds (not measured), then <c>--seconds</c> seconds (measured). Prints one line:
-/// <c>rps=… p50_ms=… p99_ms=… errors=… status=…</c>. Run it pinned to a core the server does not use.
+/// <c>rps=… p50_ms=… p99_ms=… cpu_us_per_req=… bytes_per_req=… errors=… status=…</c> (CPU from <c>--server-pid</c>'s
+/// /proc stat, bytes from the server's GC through <c>--alloc-socket</c>, see <see cref="StartupHook"/>). Run it pinned
+/// to a core the server does not use.
 /// </summary>
 public static class LoadGenerator
 {
@@ -27,7 +29,9 @@ public static class LoadGenerator
 
         var serverPid = Option(args, "--server-pid", 0);
         await RunPhaseAsync(client, url, connections, warmup, record: null);
+        var allocSocket = StringOption(args, "--alloc-socket");
         var cpuBefore = ServerCpuSeconds(serverPid);
+        var allocatedBefore = StartupHook.Read(allocSocket);
         var samples = new List<long>[connections];
         var statuses = new Dictionary<int, long>();
         var errors = 0L;
@@ -47,10 +51,11 @@ public static class LoadGenerator
         });
         var elapsed = clock.Elapsed.TotalSeconds;
         var cpu = ServerCpuSeconds(serverPid) - cpuBefore;
+        var allocated = allocatedBefore < 0 ? -1 : StartupHook.Read(allocSocket) - allocatedBefore;
         var all = samples.Where(s => s is not null).SelectMany(s => s).Order().ToArray();
         double Percentile(double p) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(all.Length * p))] * 1000.0 / Stopwatch.Frequency;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"rps={all.Length / elapsed:0} p50_ms={Percentile(0.50):0.000} p99_ms={Percentile(0.99):0.000} cpu_us_per_req={(all.Length == 0 ? 0 : cpu * 1e6 / all.Length):0.0} errors={errors} status={string.Join(',', statuses.Select(s => $"{s.Key}x{s.Value}"))}"));
+            $"rps={all.Length / elapsed:0} p50_ms={Percentile(0.50):0.000} p99_ms={Percentile(0.99):0.000} cpu_us_per_req={(all.Length == 0 ? 0 : cpu * 1e6 / all.Length):0.0} bytes_per_req={(all.Length == 0 || allocated < 0 ? 0 : (double)allocated / all.Length):0} errors={errors} status={string.Join(',', statuses.Select(s => $"{s.Key}x{s.Value}"))}"));
         return 0;
     }
 
@@ -88,6 +93,12 @@ public static class LoadGenerator
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         // Fields 14 and 15 of stat (utime, stime), counted from the state field (3): indices 11 and 12; clock ticks of 1/100 s.
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
+    private static string? StringOption(string[] args, string name)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
     }
 
     private static int Option(string[] args, string name, int fallback)
