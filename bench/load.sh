@@ -17,7 +17,7 @@ wait_up() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sle
 
 # Tollgate with its demo key; the rate windows are raised so that the run measures their cost, not their refusals.
 token=bench-admin-token-0123456789
-taskset -c 0 env ConnectionStrings__Tollgate="Data Source=$data/t.db" Tollgate__Admin__Token=$token \
+taskset -c 0 env Tollgate__DataDirectory="$data" ConnectionStrings__Tollgate="Data Source=$data/t.db" Tollgate__Admin__Token=$token \
   Tollgate__RateLimits__Rules__global__Limit=1000000000 Tollgate__RateLimits__Rules__safe__Limit=1000000000 \
   Logging__LogLevel__Default=Warning dotnet "$server_dll" --urls http://127.0.0.1:5091 > "$data/server.log" 2>&1 &
 tollgate=$!
@@ -29,7 +29,7 @@ kill $tollgate; wait $tollgate 2>/dev/null || true
 for run in $(seq 1 "$runs"); do
   for target in tollgate bare; do
     if [ $target = tollgate ]; then
-      taskset -c 0 env ConnectionStrings__Tollgate="Data Source=$data/t.db" Tollgate__Admin__Token=$token \
+      taskset -c 0 env Tollgate__DataDirectory="$data" ConnectionStrings__Tollgate="Data Source=$data/t.db" Tollgate__Admin__Token=$token \
         Tollgate__RateLimits__Rules__global__Limit=1000000000 Tollgate__RateLimits__Rules__safe__Limit=1000000000 \
         Logging__LogLevel__Default=Warning dotnet "$server_dll" --urls http://127.0.0.1:5091 > /dev/null 2>&1 &
     else
