@@ -9,8 +9,10 @@ namespace Tollgate.Blobs;
 public abstract class BlobStoreContractTests
 {
     private IBlobStore? _store;
+    private object? _storeLock;
 
-    protected IBlobStore Store => _store ??= CreateStore();
+    /// <summary>Made on first use, once even when the first uses are concurrent (several tests start with parallel calls).</summary>
+    protected IBlobStore Store => LazyInitializer.EnsureInitialized(ref _store, ref _storeLock, () => CreateStore());
 
     protected abstract IBlobStore CreateStore();
 

@@ -13,8 +13,10 @@ public abstract class DubbingStoreContractTests
     protected static readonly DateTimeOffset At = new(2026, 5, 20, 9, 30, 15, 123, TimeSpan.Zero);
 
     private IDubbingStore? _store;
+    private object? _storeLock;
 
-    protected IDubbingStore Store => _store ??= CreateStore();
+    /// <summary>Made on first use, once even when the first uses are concurrent (several tests start with parallel calls).</summary>
+    protected IDubbingStore Store => LazyInitializer.EnsureInitialized(ref _store, ref _storeLock, () => CreateStore());
 
     protected abstract IDubbingStore CreateStore();
 

@@ -11,11 +11,13 @@ namespace Tollgate.Identity;
 public abstract class IdentityStoreContractTests
 {
     private IIdentityStore? _store;
+    private object? _storeLock;
 
     /// <summary>Sub-millisecond on purpose: stores keep milliseconds, and what a call returns must equal what is read back.</summary>
     protected FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero).AddTicks(1_234_567));
 
-    protected IIdentityStore Store => _store ??= CreateStore(Time);
+    /// <summary>Made on first use, once even when the first uses are concurrent (several tests start with parallel calls).</summary>
+    protected IIdentityStore Store => LazyInitializer.EnsureInitialized(ref _store, ref _storeLock, () => CreateStore(Time));
 
     /// <summary>A store (on fresh storage, or shared: every test makes its own organizations) reading time from <paramref name="time"/>.</summary>
     protected abstract IIdentityStore CreateStore(TimeProvider time);

@@ -14,8 +14,10 @@ public abstract class QuotaMeterContractTests
 
     private readonly MemoryLedger _ledger = new();
     private IQuotaMeter? _meter;
+    private object? _meterLock;
 
-    protected IQuotaMeter Meter => _meter ??= CreateMeter(_ledger);
+    /// <summary>Made on first use, once even when the first uses are concurrent (several tests start with parallel calls).</summary>
+    protected IQuotaMeter Meter => LazyInitializer.EnsureInitialized(ref _meter, ref _meterLock, () => CreateMeter(_ledger));
 
     /// <summary>A meter whose committed usage starts from <paramref name="ledger"/>.</summary>
     protected abstract IQuotaMeter CreateMeter(IUsageLedger ledger);

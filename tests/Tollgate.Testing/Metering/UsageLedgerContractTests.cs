@@ -12,8 +12,10 @@ public abstract class UsageLedgerContractTests
     protected static readonly MonthPeriod June = new(2026, 6);
 
     private IUsageLedger? _ledger;
+    private object? _ledgerLock;
 
-    protected IUsageLedger Ledger => _ledger ??= CreateLedger();
+    /// <summary>Made on first use, once even when the first uses are concurrent (several tests start with parallel calls).</summary>
+    protected IUsageLedger Ledger => LazyInitializer.EnsureInitialized(ref _ledger, ref _ledgerLock, () => CreateLedger());
 
     protected abstract IUsageLedger CreateLedger();
 
