@@ -26,7 +26,7 @@ socket=$data/alloc.sock
 wait_up() { for _ in $(seq 1 150); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "server did not start" >&2; exit 1; }
 
 # Tollgate's settings: the demo key, and rate windows raised so that a run measures their cost, not their refusals.
-tollgate_env=(ConnectionStrings__Tollgate="Data Source=$data/t.db" Tollgate__Admin__Token=bench-admin-token-0123456789
+tollgate_env=(Tollgate__DataDirectory="$data" ConnectionStrings__Tollgate="Data Source=$data/t.db" Tollgate__Admin__Token=bench-admin-token-0123456789
   Tollgate__RateLimits__Rules__global__Limit=1000000000 Tollgate__RateLimits__Rules__safe__Limit=1000000000
   Logging__LogLevel__Default=Warning ${EXTRA_ENV:-})
 

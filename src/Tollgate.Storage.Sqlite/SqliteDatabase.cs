@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 namespace Tollgate.Storage.Sqlite;
 
 /// <summary>
-/// The embedded store: one SQLite file in WAL mode. Opens pooled connections with the pragmas every
+/// The embedded store: one SQLite file in WAL mode (its tables are made by <see cref="SqliteMigrator"/>). Opens pooled connections with the pragmas every
 /// Tollgate table relies on (foreign keys, a busy timeout, full fsync on commit so a kill -9 loses nothing committed).
 /// </summary>
 internal sealed class SqliteDatabase
@@ -32,6 +32,30 @@ internal sealed class SqliteDatabase
     }
 
     public string ConnectionString { get; }
+
+    /// <summary>
+    /// <paramref name="connectionString"/> with a relative file resolved against <paramref name="dataDirectory"/>
+    /// (<c>Data Source=tollgate.db</c> is <c>{dataDirectory}/tollgate.db</c>); an absolute file and
+    /// <c>Mode=Memory</c> stay as given.
+    /// </summary>
+    /// <exception cref="ArgumentException">The string is not one Microsoft.Data.Sqlite reads, or names no file.</exception>
+    public static string Resolve(string connectionString, string dataDirectory)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString);
+        if (builder.Mode == SqliteOpenMode.Memory || builder.DataSource == ":memory:")
+        {
+            return builder.ToString();
+        }
+        if (string.IsNullOrWhiteSpace(builder.DataSource))
+        {
+            throw new ArgumentException("The SQLite connection string names no file (Data Source=…).", nameof(connectionString));
+        }
+        if (!Path.IsPathRooted(builder.DataSource))
+        {
+            builder.DataSource = Path.Combine(dataDirectory, builder.DataSource);
+        }
+        return builder.ToString();
+    }
 
     public SqliteConnection Open()
     {

@@ -38,18 +38,17 @@ public class AdmissionPipelineBenchmarks
     {
         _directory = Path.Combine(Path.GetTempPath(), "tollgate-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_directory);
-        _app = TollgateApplication.Build(["--urls", "http://127.0.0.1:0"], builder =>
-        {
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        _app = TollgateApplication.Build(["--urls", "http://127.0.0.1:0"],
+            builder => builder.Logging.ClearProviders(),
+            configuration => configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
+                ["Tollgate:DataDirectory"] = _directory,
                 ["ConnectionStrings:Tollgate"] = $"Data Source={Path.Combine(_directory, "t.db")}",
                 ["Tollgate:Admin:Token"] = "bench-admin-token-0123456789",
                 ["Tollgate:Bootstrap:CreateDemo"] = "false",
                 ["Tollgate:RateLimits:Rules:global:Limit"] = "1000000000000",
                 ["Tollgate:RateLimits:Rules:safe:Limit"] = "1000000000000",
-            });
-            builder.Logging.ClearProviders();
-        });
+            }));
         var services = _app.Services;
         var store = services.GetRequiredService<IIdentityStore>();
         var org = store.CreateOrganizationAsync("bench").GetAwaiter().GetResult();

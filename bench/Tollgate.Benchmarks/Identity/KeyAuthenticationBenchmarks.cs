@@ -22,7 +22,9 @@ public class KeyAuthenticationBenchmarks
     public void Setup()
     {
         _directory = Path.Combine(Path.GetTempPath(), "tollgate-bench-" + Guid.NewGuid().ToString("N"));
-        var store = new SqliteIdentityStore(new SqliteDatabase($"Data Source={Path.Combine(_directory, "b.db")}"), TimeProvider.System);
+        var database = new SqliteDatabase($"Data Source={Path.Combine(_directory, "b.db")}");
+        new SqliteMigrator().Migrate(database);
+        var store = new SqliteIdentityStore(database, TimeProvider.System);
         var org = store.CreateOrganizationAsync("bench").GetAwaiter().GetResult();
         var user = store.CreateUserAsync(org.Id, "bench").GetAwaiter().GetResult();
         var issued = new KeyIssuer(store, TimeProvider.System)

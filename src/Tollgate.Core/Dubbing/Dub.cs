@@ -16,7 +16,7 @@ public enum DubStatus
 
 /// <summary>
 /// A dubbing job of one user (dubs are per user: another user of the same organization does not see it). Its input
-/// and result are files named after its id in the dubbing folder (<see cref="DubbingFiles"/>); everything else is here.
+/// and result are blobs named after its id (<see cref="DubbingBlobs"/>); everything else is here.
 /// </summary>
 public sealed record Dub
 {

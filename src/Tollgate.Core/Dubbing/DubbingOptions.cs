@@ -8,7 +8,11 @@ internal sealed class DubbingOptions
     /// <summary>Largest input a dub accepts, uploaded or fetched from a link: 100 MB.</summary>
     public const long MaxInputBytes = 100L * 1024 * 1024;
 
-    /// <summary>Where inputs, samples and results are kept (default: a <c>dubbing</c> folder beside the SQLite store).</summary>
+    /// <summary>
+    /// No longer read: inputs, samples and results are blobs in the <c>dubbing</c> folder of the data directory
+    /// (<c>Tollgate:DataDirectory</c>). Kept so that a configuration still naming a folder fails at start instead of
+    /// silently leaving its files behind.
+    /// </summary>
     public string? Directory { get; set; }
 
     /// <summary>Credits per organization per calendar month (UTC); a dub costs one per started second of input (default 36,000 = 10 hours).</summary>
@@ -29,6 +33,11 @@ internal sealed class DubbingOptions
     /// <summary>Every problem with these settings, so start-up can report them all at once.</summary>
     public IEnumerable<string> Validate()
     {
+        if (!string.IsNullOrEmpty(Directory))
+        {
+            yield return $"{SectionPath}:Directory is no longer used: dub files are kept in the 'dubbing' folder of Tollgate:DataDirectory. "
+                + "Move the files there (or point Tollgate:DataDirectory at the folder that holds 'dubbing') and remove the setting.";
+        }
         if (MonthlyCredits < 0)
         {
             yield return $"{SectionPath}:MonthlyCredits must be ≥ 0.";
@@ -84,27 +93,24 @@ internal sealed class OpenDubProcessingGate : IDubProcessingGate
     public ValueTask WaitAsync(Dub dub, CancellationToken ct) => ValueTask.CompletedTask;
 }
 
-/// <summary>Where a dub's input and result and a voice's sample are kept: files named after their ids in one folder.</summary>
-internal sealed class DubbingFiles(string directory)
+/// <summary>
+/// The blob keys of the dubbing workflow, all in the <c>dubbing</c> folder of the blob store (so, by default,
+/// <c>{Tollgate:DataDirectory}/dubbing/</c>): a dub's input and result and a voice's samples, named after their ids.
+/// </summary>
+internal static class DubbingBlobs
 {
-    public string Directory { get; } = Path.GetFullPath(directory);
+    public const string Folder = "dubbing";
 
-    public string Input(string dubId) => Path.Combine(Directory, Safe(dubId) + ".input");
+    public static string Input(string dubId) => Key(dubId + ".input");
 
-    public string Result(string dubId) => Path.Combine(Directory, Safe(dubId) + ".wav");
+    public static string Result(string dubId) => Key(dubId + ".wav");
 
-    /// <summary>Where a result is rendered before it is kept (renamed to <see cref="Result"/>).</summary>
-    public string PartialResult(string dubId) => Result(dubId) + ".partial";
+    public static string Sample(string sampleFile) => Key(sampleFile);
 
-    public string Sample(string sampleFile) => Path.Combine(Directory, Safe(sampleFile));
-
-    /// <summary>A fresh file in the folder to stage an upload or download before it is given its final name.</summary>
-    public string Staging() => Path.Combine(Directory, "staging-" + Guid.NewGuid().ToString("N") + ".part");
-
-    public void EnsureExists() => System.IO.Directory.CreateDirectory(Directory);
-
-    private static string Safe(string name) =>
-        name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') && !name.StartsWith('.')
-            ? name
-            : throw new ArgumentException($"'{name}' is not a file name the dubbing folder uses.", nameof(name));
+    private static string Key(string name)
+    {
+        var key = Folder + "/" + name;
+        Tollgate.Blobs.BlobKeys.Validate(key);
+        return key;
+    }
 }

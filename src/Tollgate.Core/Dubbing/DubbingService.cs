@@ -1,12 +1,13 @@
-using System.Security.Cryptography;
+using System.IO.Pipelines;
 using System.Text.RegularExpressions;
 using Tollgate.Audio;
+using Tollgate.Blobs;
 using Tollgate.Identity;
 using Tollgate.Limits;
 
 namespace Tollgate.Dubbing;
 
-/// <summary>What a caller asks for when creating a dub (the input itself is a file staged beforehand).</summary>
+/// <summary>What a caller asks for when creating a dub (the input itself is a stream staged beforehand).</summary>
 internal sealed record NewDub(string? Name, string? SourceLanguage, string? TargetLanguage, string? VoiceId);
 
 /// <summary>What a caller asks for when creating a custom voice.</summary>
@@ -27,9 +28,10 @@ internal readonly record struct DubbingResult<T>(T? Value, DubbingRefusal? Refus
 /// The dubbing workflow. Callers create dubs and voices and ask for transitions, which are checked and then persisted,
 /// or refused with nothing changed. Workers move dubs and voices on one durable step at a time (<see cref="AdvanceAsync"/>,
 /// <see cref="TrainAsync"/>); every step can run again after a crash with the same outcome, so a restart resumes
-/// whatever it finds mid-way.
+/// whatever it finds mid-way. Inputs, results and samples are blobs (<see cref="DubbingBlobs"/>), each written whole
+/// or not at all.
 /// </summary>
-internal sealed partial class DubbingService(IDubbingStore store, DubbingFiles files, TimeProvider time, DubbingOptions options, IDubProcessingGate gate, IDubProcessor processor)
+internal sealed partial class DubbingService(IDubbingStore store, IBlobStore blobs, TimeProvider time, DubbingOptions options, IDubProcessingGate gate, IDubProcessor processor)
 {
     private const int MaxNameLength = 200;
     private const long MinSampleMs = 1000;
@@ -40,14 +42,8 @@ internal sealed partial class DubbingService(IDubbingStore store, DubbingFiles f
     [GeneratedRegex("^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
     private static partial Regex LanguageCode();
 
-    public DubbingFiles Files => files;
-
     /// <summary>The time, to the millisecond the store keeps, so an answer shows the same time as a later read.</summary>
-    private DateTimeOffset Now()
-    {
-        var now = time.GetUtcNow();
-        return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMillisecond));
-    }
+    private DateTimeOffset Now() => Timestamps.Now(time);
 
     public int MonthlyCredits => options.MonthlyCredits;
 
@@ -72,14 +68,6 @@ internal sealed partial class DubbingService(IDubbingStore store, DubbingFiles f
             _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
         previous.TrySetResult();
-    }
-
-    /// <summary>A new id: <paramref name="prefix"/>, an underscore and 80 random bits in hex.</summary>
-    public static string NewId(string prefix)
-    {
-        Span<byte> random = stackalloc byte[10];
-        RandomNumberGenerator.Fill(random);
-        return prefix + "_" + Convert.ToHexStringLower(random);
     }
 
     public static bool IsLanguageCode(string? value) => value is { Length: <= 35 } && LanguageCode().IsMatch(value);
@@ -119,68 +107,60 @@ internal sealed partial class DubbingService(IDubbingStore store, DubbingFiles f
     }
 
     /// <summary>
-    /// Creates a dub from an input already staged at <paramref name="stagedInput"/> (moved into place, or deleted when
-    /// the dub is refused): the input must be audio whose duration can be read from its headers.
+    /// Creates a dub from an input staged in <paramref name="input"/> (seekable; the caller keeps and disposes it): the
+    /// input must be audio whose duration can be read from its headers. It is stored as the dub's input blob before the
+    /// dub itself, and removed again if the dub cannot be stored.
     /// </summary>
-    public async Task<DubbingResult<Dub>> CreateDubAsync(Principal caller, NewDub request, string stagedInput, string? fallbackName, CancellationToken ct)
+    public async Task<DubbingResult<Dub>> CreateDubAsync(Principal caller, NewDub request, Stream input, string? fallbackName, CancellationToken ct)
     {
-        var moved = false;
-        var dubId = NewId("dub");
+        if (await ValidateAsync(caller, request, ct) is { } invalid)
+        {
+            return invalid;
+        }
+        if (CheckInput(input) is { } unreadable)
+        {
+            return unreadable;
+        }
+        var dubId = Ids.New("dub");
+        var now = Now();
+        var name = request.Name?.Trim() is { Length: > 0 } given ? given : Clip(fallbackName) ?? dubId;
+        var dub = new Dub
+        {
+            Id = dubId,
+            OrgId = caller.OrgId,
+            UserId = caller.UserId,
+            Name = name,
+            SourceLanguage = request.SourceLanguage,
+            TargetLanguage = request.TargetLanguage!,
+            VoiceId = request.VoiceId,
+            Status = DubStatus.New,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        input.Seek(0, SeekOrigin.Begin);
+        await blobs.PutAsync(DubbingBlobs.Input(dubId), input, ct);
         try
         {
-            if (await ValidateAsync(caller, request, ct) is { } invalid)
-            {
-                return invalid;
-            }
-            if (CheckInput(stagedInput) is { } unreadable)
-            {
-                return unreadable;
-            }
-            var now = Now();
-            var name = request.Name?.Trim() is { Length: > 0 } given ? given : Clip(fallbackName) ?? dubId;
-            var dub = new Dub
-            {
-                Id = dubId,
-                OrgId = caller.OrgId,
-                UserId = caller.UserId,
-                Name = name,
-                SourceLanguage = request.SourceLanguage,
-                TargetLanguage = request.TargetLanguage!,
-                VoiceId = request.VoiceId,
-                Status = DubStatus.New,
-                CreatedAt = now,
-                UpdatedAt = now,
-            };
-            files.EnsureExists();
-            File.Move(stagedInput, files.Input(dubId), overwrite: true);
-            moved = true;
             await store.AddDubAsync(dub, ct);
-            return dub;
         }
-        catch when (moved)
+        catch
         {
-            File.Delete(files.Input(dubId));
+            await blobs.DeleteAsync(DubbingBlobs.Input(dubId), CancellationToken.None);
             throw;
         }
-        finally
-        {
-            if (!moved)
-            {
-                File.Delete(stagedInput);
-            }
-        }
+        return dub;
     }
+
+    /// <summary>The result of a dub that is done (the caller disposes it), or null when it is no longer kept.</summary>
+    public Task<Stream?> OpenResultAsync(Dub dub, CancellationToken ct) => blobs.OpenReadAsync(DubbingBlobs.Result(dub.Id), ct);
 
     private static string? Clip(string? name) => string.IsNullOrWhiteSpace(name) ? null : name.Length <= MaxNameLength ? name : name[..MaxNameLength];
 
     /// <summary>The refusal for an input that is not readable audio (400, as DESIGN 3.1), or null.</summary>
-    private static DubbingRefusal? CheckInput(string path)
+    private static DubbingRefusal? CheckInput(Stream input)
     {
-        ProbeResult probe;
-        using (var input = File.OpenRead(path))
-        {
-            probe = AudioProbe.Probe(input);
-        }
+        input.Seek(0, SeekOrigin.Begin);
+        var probe = AudioProbe.Probe(input);
         return probe switch
         {
             { Error: ProbeError.Empty } => new(RefusalKind.BadInput, DubbingCodes.EmptyFile, "The input file is empty."),
@@ -264,36 +244,33 @@ internal sealed partial class DubbingService(IDubbingStore store, DubbingFiles f
         switch (dub.Status)
         {
             case DubStatus.Preprocessing:
-                return await StoreAsync(Preprocessed(dub), dub.Status, ct);
+                return await StoreAsync(await PreprocessedAsync(dub, ct), dub.Status, ct);
             case DubStatus.Queued:
-                return await StoreAsync(File.Exists(files.Input(dub.Id)) ? Step(dub, DubStatus.Starting) : InputMissing(dub), dub.Status, ct);
+                var hasInput = await blobs.ExistsAsync(DubbingBlobs.Input(dub.Id), ct);
+                return await StoreAsync(hasInput ? Step(dub, DubStatus.Starting) : InputMissing(dub), dub.Status, ct);
             case DubStatus.Starting:
                 return await StoreAsync(Step(dub, DubStatus.Processing), dub.Status, ct);
             case DubStatus.Processing:
                 await gate.WaitAsync(dub, ct);
                 return await StoreAsync(await RenderAsync(dub, ct), dub.Status, ct);
             case DubStatus.Finalizing:
-                var partial = files.PartialResult(dub.Id);
-                if (File.Exists(partial))
-                {
-                    File.Move(partial, files.Result(dub.Id), overwrite: true);
-                }
-                // A result lost before it was kept (the folder was cleaned, say) is rendered again.
-                return await StoreAsync(Step(dub, File.Exists(files.Result(dub.Id)) ? DubStatus.Done : DubStatus.Processing), dub.Status, ct);
+                // A result lost before the dub was done (the folder was cleaned, say) is rendered again.
+                var hasResult = await blobs.ExistsAsync(DubbingBlobs.Result(dub.Id), ct);
+                return await StoreAsync(Step(dub, hasResult ? DubStatus.Done : DubStatus.Processing), dub.Status, ct);
             default:
                 return null;
         }
     }
 
-    private Dub Preprocessed(Dub dub)
+    private async Task<Dub> PreprocessedAsync(Dub dub, CancellationToken ct)
     {
-        if (!File.Exists(files.Input(dub.Id)))
-        {
-            return InputMissing(dub);
-        }
         ProbeResult probe;
-        using (var input = File.OpenRead(files.Input(dub.Id)))
+        await using (var input = await blobs.OpenReadAsync(DubbingBlobs.Input(dub.Id), ct))
         {
+            if (input is null)
+            {
+                return InputMissing(dub);
+            }
             probe = AudioProbe.Probe(input);
         }
         if (!probe.Success || probe.Info.DurationMs <= 0)
@@ -334,30 +311,60 @@ internal sealed partial class DubbingService(IDubbingStore store, DubbingFiles f
         ErrorMessage = "The dub's input file is no longer on the server.",
     };
 
+    /// <summary>
+    /// Renders the input straight into the result blob (through a pipe, so nothing is buffered whole): the blob store
+    /// keeps the result only once all of it is written, so a render that fails or is interrupted leaves no result.
+    /// </summary>
     private async Task<Dub> RenderAsync(Dub dub, CancellationToken ct)
     {
-        var partial = files.PartialResult(dub.Id);
-        try
+        await using var input = await blobs.OpenReadAsync(DubbingBlobs.Input(dub.Id), ct);
+        if (input is null)
         {
-            await Task.Run(() =>
-            {
-                using var input = File.OpenRead(files.Input(dub.Id));
-                using var output = File.Create(partial);
-                processor.Render(input, output, ct);
-                output.Flush(flushToDisk: true);
-            }, ct);
-            return Step(dub, DubStatus.Finalizing);
-        }
-        catch (DubRenderException ex)
-        {
-            File.Delete(partial);
-            return Step(dub, DubStatus.Error) with { ErrorCode = ex.Code, ErrorMessage = ex.Message };
-        }
-        catch (FileNotFoundException)
-        {
-            File.Delete(partial);
             return InputMissing(dub);
         }
+        var pipe = new Pipe();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var render = Task.Run(() =>
+        {
+            try
+            {
+                using (var output = pipe.Writer.AsStream(leaveOpen: true))
+                {
+                    processor.Render(input, output, stop.Token);
+                }
+                pipe.Writer.Complete();
+            }
+            catch (Exception ex)
+            {
+                // The reader side fails with this too, so the half-written result is discarded.
+                pipe.Writer.Complete(ex);
+                throw;
+            }
+        }, CancellationToken.None);
+        try
+        {
+            await using var rendered = pipe.Reader.AsStream();
+            await blobs.PutAsync(DubbingBlobs.Result(dub.Id), rendered, ct);
+        }
+        catch
+        {
+            stop.Cancel();
+            try
+            {
+                await render;
+            }
+            catch (DubRenderException ex)
+            {
+                return Step(dub, DubStatus.Error) with { ErrorCode = ex.Code, ErrorMessage = ex.Message };
+            }
+            catch
+            {
+                // What the store said is the failure to report.
+            }
+            throw;
+        }
+        await render;
+        return Step(dub, DubStatus.Finalizing);
     }
 
     private async Task<Dub?> StoreAsync(Dub next, DubStatus expected, CancellationToken ct)
@@ -406,7 +413,7 @@ internal sealed partial class DubbingService(IDubbingStore store, DubbingFiles f
         }
         var voice = new Voice
         {
-            Id = NewId("voice"),
+            Id = Ids.New("voice"),
             OrgId = caller.OrgId,
             OwnerUserId = caller.UserId,
             Name = request.Name!.Trim(),
@@ -435,45 +442,33 @@ internal sealed partial class DubbingService(IDubbingStore store, DubbingFiles f
         return DubLifecycle.CanClone(voice) is { } refusal ? refusal : voice;
     }
 
-    /// <summary>Starts training a voice from a sample staged at <paramref name="stagedSample"/> (moved into place, or deleted when refused).</summary>
-    public async Task<DubbingResult<Voice>> CloneAsync(Principal caller, string voiceId, string stagedSample, CancellationToken ct)
+    /// <summary>Starts training a voice from a sample staged in <paramref name="sample"/> (seekable; the caller keeps and disposes it).</summary>
+    public async Task<DubbingResult<Voice>> CloneAsync(Principal caller, string voiceId, Stream sample, CancellationToken ct)
     {
-        var sampleFile = NewId(voiceId) + ".sample";
-        var kept = false;
-        try
+        var checkedVoice = await CheckCloneAsync(caller, voiceId, ct);
+        if (checkedVoice.Value is not { } voice)
         {
-            var checkedVoice = await CheckCloneAsync(caller, voiceId, ct);
-            if (checkedVoice.Value is not { } voice)
-            {
-                return checkedVoice;
-            }
-            if (CheckInput(stagedSample) is { } unreadable)
-            {
-                return unreadable;
-            }
-            files.EnsureExists();
-            File.Move(stagedSample, files.Sample(sampleFile));
-            kept = true;
-            var next = voice with { Status = VoiceStatus.Training, SampleFile = sampleFile, ErrorCode = null, ErrorMessage = null };
-            if (!await store.UpdateVoiceAsync(next, voice.Status, ct))
-            {
-                File.Delete(files.Sample(sampleFile));
-                return new DubbingRefusal(RefusalKind.Conflict, DubbingCodes.InvalidState, $"Voice {voice.Id} changed meanwhile; fetch it and try again.");
-            }
-            if (voice.SampleFile is { } previous)
-            {
-                File.Delete(files.Sample(previous));
-            }
-            Wake();
-            return next;
+            return checkedVoice;
         }
-        finally
+        if (CheckInput(sample) is { } unreadable)
         {
-            if (!kept)
-            {
-                File.Delete(stagedSample);
-            }
+            return unreadable;
         }
+        var sampleFile = Ids.New(voiceId) + ".sample";
+        sample.Seek(0, SeekOrigin.Begin);
+        await blobs.PutAsync(DubbingBlobs.Sample(sampleFile), sample, ct);
+        var next = voice with { Status = VoiceStatus.Training, SampleFile = sampleFile, ErrorCode = null, ErrorMessage = null };
+        if (!await store.UpdateVoiceAsync(next, voice.Status, ct))
+        {
+            await blobs.DeleteAsync(DubbingBlobs.Sample(sampleFile), CancellationToken.None);
+            return new DubbingRefusal(RefusalKind.Conflict, DubbingCodes.InvalidState, $"Voice {voice.Id} changed meanwhile; fetch it and try again.");
+        }
+        if (voice.SampleFile is { } previous)
+        {
+            await blobs.DeleteAsync(DubbingBlobs.Sample(previous), CancellationToken.None);
+        }
+        Wake();
+        return next;
     }
 
     /// <summary>
@@ -486,18 +481,22 @@ internal sealed partial class DubbingService(IDubbingStore store, DubbingFiles f
         {
             return;
         }
-        var next = await Task.Run(() => Measure(voice, ct), ct);
+        var next = await MeasureAsync(voice, ct);
         await store.UpdateVoiceAsync(next, VoiceStatus.Training, ct);
     }
 
-    private Voice Measure(Voice voice, CancellationToken ct)
+    private async Task<Voice> MeasureAsync(Voice voice, CancellationToken ct)
     {
-        var path = voice.SampleFile is { } name ? files.Sample(name) : null;
-        if (path is null || !File.Exists(path))
+        await using var sample = voice.SampleFile is { } name ? await blobs.OpenReadAsync(DubbingBlobs.Sample(name), ct) : null;
+        if (sample is null)
         {
             return voice with { Status = VoiceStatus.Error, ErrorCode = DubbingCodes.InputMissing, ErrorMessage = "The voice's sample is no longer on the server." };
         }
-        using var sample = File.OpenRead(path);
+        return await Task.Run(() => Measure(voice, sample, ct), ct);
+    }
+
+    private Voice Measure(Voice voice, Stream sample, CancellationToken ct)
+    {
         var probe = AudioProbe.Probe(sample);
         if (!probe.Success)
         {

@@ -55,26 +55,18 @@ internal sealed class KeyIssuer(IIdentityStore store, TimeProvider time)
             throw new ArgumentException(string.Join(" ", errors), nameof(models));
         }
         var secret = ApiKeys.Generate();
-        var now = time.GetUtcNow();
         var record = new ApiKeyRecord(
-            Id: NewKeyId(),
+            Id: Ids.New("key"),
             OrgId: user.OrgId,
             UserId: user.Id,
             Name: string.IsNullOrWhiteSpace(name) ? null : name.Trim(),
             Prefix: ApiKeys.VisiblePrefix(secret),
             Hash: ApiKeys.Hash(secret),
             Models: models.ToFrozenDictionary(StringComparer.Ordinal),
-            CreatedAt: new DateTimeOffset(now.Ticks - now.Ticks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero),
+            CreatedAt: Timestamps.Now(time),
             LastUsedAt: null,
             RevokedAt: null);
         await store.AddKeyAsync(record, ct).ConfigureAwait(false);
         return new IssuedKey(record, secret);
-    }
-
-    private static string NewKeyId()
-    {
-        Span<byte> random = stackalloc byte[10];
-        System.Security.Cryptography.RandomNumberGenerator.Fill(random);
-        return "key_" + Convert.ToHexStringLower(random);
     }
 }

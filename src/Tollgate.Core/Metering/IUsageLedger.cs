@@ -8,7 +8,7 @@ public interface IUsageLedger
     /// <summary>Appends <paramref name="charge"/> durably; false when a row with its request id already exists (nothing written).</summary>
     Task<bool> AppendAsync(UsageCharge charge, CancellationToken ct = default);
 
-    /// <summary>Committed milliseconds per model of an organization in a month (the in-process meter is seeded from it).</summary>
+    /// <summary>Committed milliseconds (and rows) per model of an organization in a month, in model-name order (the in-process meter is seeded from it).</summary>
     Task<IReadOnlyList<ModelUsageTotal>> MonthTotalsAsync(string orgId, MonthPeriod period, CancellationToken ct = default);
 
     /// <summary>The rows of an organization in a month, oldest first (for audits and tests).</summary>

@@ -49,7 +49,7 @@ internal sealed class ConcurrencyStep(ILeaseTable leases, AudioQuota quota, Toll
         }
         metrics.LeaseAcquired(model.Name);
         var principal = feature.Principal!;
-        feature.Call = new MeteredCall(quota, metrics, principal, quota.Scope(principal, model.Name, feature.Limits!), RequestIds.New(),
+        feature.Call = new MeteredCall(quota, metrics, principal, quota.Scope(principal, model.Name, feature.Limits!), Ids.NewOrdered("req"),
             acquisition.Lease, feature.IsWebSocket ? ChargePolicy.Accepted : ChargePolicy.OnSuccess);
         return null;
     }

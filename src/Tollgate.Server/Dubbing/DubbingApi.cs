@@ -161,12 +161,16 @@ internal static class DubbingApi
         {
             return Refused(early);
         }
-        var (staged, rejection) = await StageUploadAsync(context, dubbing, options, "Send the voice sample as the multipart field 'file'.");
+        var (upload, rejection) = await SpoolUploadAsync(context, options, "Send the voice sample as the multipart field 'file'.");
         if (rejection is not null)
         {
             return rejection;
         }
-        var cloned = await dubbing.CloneAsync(caller, voiceId, staged!.Path, ct);
+        DubbingResult<Voice> cloned;
+        await using (upload)
+        {
+            cloned = await dubbing.CloneAsync(caller, voiceId, upload!.File!, ct);
+        }
         return cloned.Refusal is { } refusal ? Refused(refusal) : DubbingJson.Ok(VoiceDto.From(cloned.Value!), StatusCodes.Status202Accepted);
     }
 
@@ -193,8 +197,9 @@ internal static class DubbingApi
                 return Error(StatusCodes.Status422UnprocessableEntity, ErrorCodes.MissingField,
                     "sourceUrl is required in a JSON body; to upload the file instead, send multipart/form-data with a 'file' part.");
             }
-            dubbing.Files.EnsureExists();
-            var staged = dubbing.Files.Staging();
+            var spool = options.Value.SpoolDirectory!;
+            Directory.CreateDirectory(spool);
+            var staged = Path.Combine(spool, "link-" + Guid.NewGuid().ToString("N") + ".part");
             string? linkName;
             try
             {
@@ -204,19 +209,24 @@ internal static class DubbingApi
             {
                 return Error(ex.Status, ex.Code, ex.Message);
             }
-            created = await dubbing.CreateDubAsync(caller, request, staged, linkName, ct);
+            await using var input = new FileStream(staged, FileMode.Open, FileAccess.Read, FileShare.None, 64 * 1024,
+                FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+            created = await dubbing.CreateDubAsync(caller, request, input, linkName, ct);
         }
         else if (IsMultipart(context.Request))
         {
-            var (upload, rejection) = await StageUploadAsync(context, dubbing, options, "Send the audio as the multipart field 'file', or JSON with 'sourceUrl'.");
+            var (upload, rejection) = await SpoolUploadAsync(context, options, "Send the audio as the multipart field 'file', or JSON with 'sourceUrl'.");
             if (rejection is not null)
             {
                 return rejection;
             }
-            var fields = upload!.Fields;
-            var request = new NewDub(fields.GetValueOrDefault("name"), fields.GetValueOrDefault("sourceLanguage"),
-                fields.GetValueOrDefault("targetLanguage"), fields.GetValueOrDefault("voiceId"));
-            created = await dubbing.CreateDubAsync(caller, request, upload.Path, upload.FileName, ct);
+            await using (upload)
+            {
+                var fields = upload!.Fields;
+                var request = new NewDub(fields.GetValueOrDefault("name"), fields.GetValueOrDefault("sourceLanguage"),
+                    fields.GetValueOrDefault("targetLanguage"), fields.GetValueOrDefault("voiceId"));
+                created = await dubbing.CreateDubAsync(caller, request, upload.File!, upload.FileName, ct);
+            }
         }
         else
         {
@@ -259,9 +269,9 @@ internal static class DubbingApi
             return Error(StatusCodes.Status409Conflict, DubbingCodes.NotReady,
                 $"Dub {dub.Id} is {DubLifecycle.Wire(dub.Status)}; its result can be downloaded once it is done.");
         }
-        var path = dubbing.Files.Result(dub.Id);
-        return File.Exists(path)
-            ? TypedResults.PhysicalFile(path, "audio/wav", dub.Id + ".wav", enableRangeProcessing: true)
+        // The result stream is disposed by the result once it is sent. Last modified: when the dub was done.
+        return await dubbing.OpenResultAsync(dub, ct) is { } result
+            ? TypedResults.Stream(result, "audio/wav", dub.Id + ".wav", lastModified: dub.UpdatedAt, enableRangeProcessing: true)
             : Error(StatusCodes.Status410Gone, "result_missing", $"The result of dub {dub.Id} is no longer on the server.");
     }
 
@@ -299,47 +309,25 @@ internal static class DubbingApi
         }
     }
 
-    /// <summary>A multipart upload whose 'file' part is staged in the dubbing folder, with the other form fields.</summary>
-    private sealed record StagedUpload(string Path, string? FileName, IReadOnlyDictionary<string, string> Fields);
-
     /// <summary>
-    /// Streams the multipart body's <c>file</c> part to a spool file (cut at 100 MB, DESIGN 3.1), then copies it into
-    /// the dubbing folder under a staging name the workflow moves into place (or deletes).
+    /// Streams the multipart body's <c>file</c> part to a delete-on-close spool file (cut at 100 MB, DESIGN 3.1); the
+    /// upload (which the caller disposes) has a non-empty file, or the error to answer with.
     /// </summary>
-    private static async Task<(StagedUpload? Upload, IResult? Error)> StageUploadAsync(HttpContext context, DubbingService dubbing, IOptions<TollgateOptions> options, string missing)
+    private static async Task<(BatchUpload? Upload, IResult? Error)> SpoolUploadAsync(HttpContext context, IOptions<TollgateOptions> options, string missing)
     {
-        var spool = options.Value.SpoolDirectory is { Length: > 0 } configured ? configured : Path.Combine(Path.GetTempPath(), "tollgate-spool");
-        var (upload, rejection) = await BatchUpload.ReadAsync(context, spool, "file");
+        var (upload, rejection) = await BatchUpload.ReadAsync(context, options.Value.SpoolDirectory!, "file");
         if (rejection is { } refused)
         {
             return (null, Error(refused.Status, refused.Code, refused.Code == ErrorCodes.MissingField ? missing : refused.Detail));
         }
-        await using (upload)
+        if (upload!.File is null || upload.Length == 0)
         {
-            if (upload!.File is null)
-            {
-                return (null, Error(StatusCodes.Status422UnprocessableEntity, ErrorCodes.MissingField, missing));
-            }
-            if (upload.Length == 0)
-            {
-                return (null, Error(StatusCodes.Status400BadRequest, ErrorCodes.EmptyFile, "The uploaded file is empty."));
-            }
-            dubbing.Files.EnsureExists();
-            var staged = dubbing.Files.Staging();
-            try
-            {
-                upload.File.Seek(0, SeekOrigin.Begin);
-                await using (var target = new FileStream(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous))
-                {
-                    await upload.File.CopyToAsync(target, context.RequestAborted);
-                }
-            }
-            catch
-            {
-                File.Delete(staged);
-                throw;
-            }
-            return (new StagedUpload(staged, upload.FileName, upload.Fields), null);
+            var empty = upload.File is not null;
+            await upload.DisposeAsync();
+            return (null, empty
+                ? Error(StatusCodes.Status400BadRequest, ErrorCodes.EmptyFile, "The uploaded file is empty.")
+                : Error(StatusCodes.Status422UnprocessableEntity, ErrorCodes.MissingField, missing));
         }
+        return (upload, null);
     }
 }

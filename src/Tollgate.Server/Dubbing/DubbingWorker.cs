@@ -21,7 +21,6 @@ internal sealed partial class DubbingWorker(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        dubbing.Files.EnsureExists();
         await store.UpsertStockVoicesAsync(VoiceLibrary.Stock, cancellationToken);
         await base.StartAsync(cancellationToken);
     }

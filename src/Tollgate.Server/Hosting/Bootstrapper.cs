@@ -5,7 +5,6 @@ using Tollgate.Identity;
 using Tollgate.Models;
 using Tollgate.Backends.Reference.Pcm;
 using Tollgate.Server.Admin;
-using Tollgate.Storage.Sqlite;
 
 namespace Tollgate.Server.Hosting;
 
@@ -17,7 +16,7 @@ internal sealed class Bootstrapper(
     AdminTokenVerifier adminToken,
     IIdentityStore store,
     KeyIssuer issuer,
-    SqliteDatabase database,
+    DataDirectory data,
     IOptions<TollgateOptions> options,
     IHostApplicationLifetime lifetime,
     IServer server) : IHostedService
@@ -35,7 +34,7 @@ internal sealed class Bootstrapper(
             var limits = new ModelLimits(bootstrap.DemoConcurrency, bootstrap.DemoMonthlyAudioHours);
             var issued = await issuer.IssueAsync(user, "demo key", ModelCatalog.Names.ToDictionary(n => n, _ => limits), cancellationToken);
             demoKey = issued.Secret;
-            samplePath = WriteSample(database);
+            samplePath = WriteSample(data);
         }
         if (generatedToken is null && demoKey is null)
         {
@@ -71,11 +70,10 @@ internal sealed class Bootstrapper(
         output.Flush();
     }
 
-    /// <summary>A 3 s, 16 kHz mono WAV with two tone bursts, so the first curl has a file to send.</summary>
-    private static string WriteSample(SqliteDatabase database)
+    /// <summary>A 3 s, 16 kHz mono WAV with two tone bursts in the data directory, so the first curl has a file to send.</summary>
+    private static string WriteSample(DataDirectory data)
     {
-        var dataSource = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(database.ConnectionString).DataSource;
-        var folder = Path.GetDirectoryName(Path.GetFullPath(dataSource)) ?? Path.GetTempPath();
+        var folder = data.Path;
         var path = Path.Combine(folder, "sample.wav");
         const int rate = 16_000;
         var samples = new short[rate * 3];

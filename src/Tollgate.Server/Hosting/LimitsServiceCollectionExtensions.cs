@@ -4,12 +4,10 @@ using Tollgate.Limits;
 using Tollgate.Metering;
 using Tollgate.Observability;
 using Tollgate.RateLimiting;
-using Tollgate.Storage.Sqlite;
-using Tollgate.Storage.Sqlite.Metering;
 
 namespace Tollgate.Server.Hosting;
 
-/// <summary>Admission's limits (DESIGN 3.2–3.4): rate windows, concurrency leases, the audio quota and its ledger; Tollgate's metrics.</summary>
+/// <summary>Admission's limits (DESIGN 3.2–3.4): rate windows, concurrency leases, the audio quota over the store's ledger; Tollgate's metrics.</summary>
 internal static class LimitsServiceCollectionExtensions
 {
     public static IServiceCollection AddLimits(this IServiceCollection services)
@@ -25,7 +23,6 @@ internal static class LimitsServiceCollectionExtensions
         services.AddSingleton<ILeaseTable>(sp => new InProcessLeaseTable(sp.GetRequiredService<TimeProvider>()));
 
         services.AddValidatedOptions<QuotaOptions>(QuotaOptions.SectionPath, static o => o.Validate());
-        services.AddSingleton<IUsageLedger>(sp => new SqliteUsageLedger(sp.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IQuotaMeter>(sp => new InProcessQuotaMeter(sp.GetRequiredService<IUsageLedger>()));
         services.AddSingleton(sp => new AudioQuota(
             sp.GetRequiredService<IQuotaMeter>(), sp.GetRequiredService<IUsageLedger>(),

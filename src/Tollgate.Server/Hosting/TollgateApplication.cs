@@ -11,7 +11,9 @@ namespace Tollgate.Server.Hosting;
 /// <summary>The server's composition, shared by <c>Program</c> and the integration tests (which run the same app on a real Kestrel).</summary>
 internal static class TollgateApplication
 {
-    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? customize = null)
+    /// <param name="configure">Adds configuration sources before anything reads them (the store is chosen from configuration as services are registered).</param>
+    /// <param name="customize">Changes the registered services (tests replace a store, say) before the app is built.</param>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? customize = null, Action<IConfigurationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -19,6 +21,7 @@ internal static class TollgateApplication
             // Beside the server binary: appsettings.json and the default data folder are found wherever it is started from.
             ContentRootPath = AppContext.BaseDirectory,
         });
+        configure?.Invoke(builder.Configuration);
         builder.AddTollgate();
         customize?.Invoke(builder);
         ListenOnDefaultAddressUnlessConfigured(builder);

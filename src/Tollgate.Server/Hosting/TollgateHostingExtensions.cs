@@ -1,6 +1,5 @@
 using Tollgate.Server.Http;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Tollgate.Identity;
 using Tollgate.Server.Admin;
@@ -8,14 +7,12 @@ using Tollgate.Server.Admission;
 using Tollgate.Server.Backends;
 using Tollgate.Server.Dubbing;
 using Tollgate.Server.Models;
-using Tollgate.Storage.Sqlite;
-using Tollgate.Storage.Sqlite.Identity;
 
 namespace Tollgate.Server.Hosting;
 
 internal static class TollgateHostingExtensions
 {
-    /// <summary>Everything the Tollgate server needs: options, the embedded store, identity, backends, OpenAPI.</summary>
+    /// <summary>Everything the Tollgate server needs: options, the store, identity, backends, OpenAPI.</summary>
     public static WebApplicationBuilder AddTollgate(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -28,8 +25,9 @@ internal static class TollgateHostingExtensions
         services.AddSingleton<IValidateOptions<TollgateOptions>, TollgateOptionsValidator>();
 
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => new SqliteDatabase(ResolveConnectionString(builder.Configuration, builder.Environment)));
-        services.AddSingleton<IIdentityStore>(sp => new SqliteIdentityStore(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddTollgateStorage(builder.Configuration);
+        // Uploads are spooled in the data directory unless a folder is named (so one volume holds all of Tollgate's files).
+        services.AddOptions<TollgateOptions>().PostConfigure<DataDirectory>((o, data) => o.SpoolDirectory = ResolveSpoolDirectory(o.SpoolDirectory, data));
         services.AddSingleton(sp => new KeyAuthenticator(sp.GetRequiredService<IIdentityStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new KeyIssuer(sp.GetRequiredService<IIdentityStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<AdminTokenVerifier>();
@@ -53,18 +51,7 @@ internal static class TollgateHostingExtensions
         return builder;
     }
 
-    /// <summary>
-    /// <c>ConnectionStrings:Tollgate</c>, with a relative SQLite path resolved against the content root
-    /// (by default a <c>data</c> folder beside the server).
-    /// </summary>
-    internal static string ResolveConnectionString(IConfiguration configuration, IHostEnvironment environment)
-    {
-        var configured = configuration.GetConnectionString("Tollgate") ?? "Data Source=data/tollgate.db";
-        var builder = new SqliteConnectionStringBuilder(configured);
-        if (builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource) && !Path.IsPathRooted(builder.DataSource))
-        {
-            builder.DataSource = Path.Combine(environment.ContentRootPath, builder.DataSource);
-        }
-        return builder.ToString();
-    }
+    /// <summary><c>Tollgate:SpoolDirectory</c> as given (a relative one against the working directory), or <c>spool</c> in the data directory.</summary>
+    internal static string ResolveSpoolDirectory(string? configured, DataDirectory data) =>
+        Path.GetFullPath(configured is { Length: > 0 } ? configured : Path.Combine(data.Path, "spool"));
 }

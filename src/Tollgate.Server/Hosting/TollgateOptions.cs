@@ -14,7 +14,7 @@ internal sealed class TollgateOptions
     /// <summary>Per model: where to forward instead of the built-in reference backend.</summary>
     public Dictionary<string, BackendOptions> Backends { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Where batch uploads are spooled while they are probed and processed (default: the system temp folder).</summary>
+    /// <summary>Where uploads are spooled while they are probed and processed (default: <c>spool</c> in <c>Tollgate:DataDirectory</c>).</summary>
     public string? SpoolDirectory { get; set; }
 }
 

@@ -16,9 +16,7 @@ namespace Tollgate.Server.Models;
 /// </summary>
 internal sealed class BatchEndpoint(BackendRegistry backends, IOptions<TollgateOptions> options)
 {
-    private readonly string _spoolDirectory = options.Value.SpoolDirectory is { Length: > 0 } configured
-        ? configured
-        : Path.Combine(Path.GetTempPath(), "tollgate-spool");
+    private readonly string _spoolDirectory = options.Value.SpoolDirectory!;
 
     public const string UnprocessableAudio = "The audio could not be processed. It may be corrupted or in an unsupported format.";
 

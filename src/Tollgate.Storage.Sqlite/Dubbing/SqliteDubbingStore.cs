@@ -1,5 +1,4 @@
 using System.Data;
-using System.Globalization;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Tollgate.Dubbing;
@@ -15,54 +14,6 @@ namespace Tollgate.Storage.Sqlite.Dubbing;
 /// </summary>
 internal sealed class SqliteDubbingStore : IDubbingStore
 {
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS dubs (
-            id TEXT PRIMARY KEY,
-            org_id TEXT NOT NULL,
-            user_id TEXT NOT NULL,
-            name TEXT NOT NULL,
-            source_language TEXT NULL,
-            target_language TEXT NOT NULL,
-            voice_id TEXT NULL,
-            status TEXT NOT NULL,
-            input_duration_ms INTEGER NULL,
-            required_credits INTEGER NULL,
-            api_credits_used INTEGER NOT NULL,
-            input_format TEXT NULL,
-            error_code TEXT NULL,
-            error_message TEXT NULL,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS dubs_status ON dubs(status);
-        CREATE INDEX IF NOT EXISTS dubs_user ON dubs(user_id);
-        CREATE TABLE IF NOT EXISTS dubbing_voices (
-            id TEXT PRIMARY KEY,
-            org_id TEXT NULL,
-            owner_user_id TEXT NULL,
-            name TEXT NOT NULL,
-            language TEXT NOT NULL,
-            genre TEXT NULL,
-            style TEXT NULL,
-            description TEXT NULL,
-            status TEXT NOT NULL,
-            sample_file TEXT NULL,
-            sample_duration_ms INTEGER NULL,
-            sample_loudness_db REAL NULL,
-            error_code TEXT NULL,
-            error_message TEXT NULL,
-            created_at TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS dubbing_voices_owner ON dubbing_voices(owner_user_id);
-        CREATE TABLE IF NOT EXISTS dubbing_credits (
-            entry_id TEXT PRIMARY KEY,
-            org_id TEXT NOT NULL,
-            dub_id TEXT NOT NULL,
-            credits INTEGER NOT NULL,
-            period TEXT NOT NULL,
-            at TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS dubbing_credits_org ON dubbing_credits(org_id, period);
-        CREATE INDEX IF NOT EXISTS dubbing_credits_dub ON dubbing_credits(dub_id);
-        """;
-
     private const string DubColumns =
         "id, org_id, user_id, name, source_language, target_language, voice_id, status, input_duration_ms, required_credits, api_credits_used, input_format, error_code, error_message, created_at, updated_at";
 
@@ -81,8 +32,6 @@ internal sealed class SqliteDubbingStore : IDubbingStore
     public SqliteDubbingStore(SqliteDatabase db)
     {
         _db = db;
-        using var connection = _db.Open();
-        connection.Execute(Schema);
     }
 
     public async Task AddDubAsync(Dub dub, CancellationToken ct = default)
@@ -156,7 +105,7 @@ internal sealed class SqliteDubbingStore : IDubbingStore
             GROUP BY org_id, dub_id
             HAVING SUM(credits) > 0
             ON CONFLICT(entry_id) DO NOTHING
-            """, new { refundEntryId, dub.Id, At = Format(at) }, tx, cancellationToken: ct));
+            """, new { refundEntryId, dub.Id, At = StoreTime.ToText(at) }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return true;
     }
@@ -271,7 +220,7 @@ internal sealed class SqliteDubbingStore : IDubbingStore
             """
             INSERT INTO dubbing_credits(entry_id, org_id, dub_id, credits, period, at) VALUES (@EntryId, @OrgId, @DubId, @Credits, @Period, @At)
             ON CONFLICT(entry_id) DO NOTHING
-            """, new { entry.EntryId, entry.OrgId, entry.DubId, entry.Credits, Period = entry.Period.ToString(), At = Format(entry.At) },
+            """, new { entry.EntryId, entry.OrgId, entry.DubId, entry.Credits, Period = entry.Period.ToString(), At = StoreTime.ToText(entry.At) },
             tx, cancellationToken: ct)) == 1;
 
     private static DynamicParameters DubParameters(Dub d, DubStatus? expected)
@@ -291,8 +240,8 @@ internal sealed class SqliteDubbingStore : IDubbingStore
         p.Add("InputFormat", d.InputFormat);
         p.Add("ErrorCode", d.ErrorCode);
         p.Add("ErrorMessage", d.ErrorMessage);
-        p.Add("CreatedAt", Format(d.CreatedAt));
-        p.Add("UpdatedAt", Format(d.UpdatedAt));
+        p.Add("CreatedAt", StoreTime.ToText(d.CreatedAt));
+        p.Add("UpdatedAt", StoreTime.ToText(d.UpdatedAt));
         if (expected is { } status)
         {
             p.Add("Expected", DubLifecycle.Wire(status));
@@ -317,15 +266,9 @@ internal sealed class SqliteDubbingStore : IDubbingStore
         p.Add("SampleLoudnessDb", v.SampleLoudnessDb);
         p.Add("ErrorCode", v.ErrorCode);
         p.Add("ErrorMessage", v.ErrorMessage);
-        p.Add("CreatedAt", Format(v.CreatedAt));
+        p.Add("CreatedAt", StoreTime.ToText(v.CreatedAt));
         return p;
     }
-
-    /// <summary>Times are stored to the millisecond in UTC (as the other Tollgate tables).</summary>
-    private static string Format(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-
-    private static DateTimeOffset Parse(string text) =>
-        DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
     private sealed class DubRow
     {
@@ -362,8 +305,8 @@ internal sealed class SqliteDubbingStore : IDubbingStore
             InputFormat = Input_Format,
             ErrorCode = Error_Code,
             ErrorMessage = Error_Message,
-            CreatedAt = Parse(Created_At),
-            UpdatedAt = Parse(Updated_At),
+            CreatedAt = StoreTime.Parse(Created_At),
+            UpdatedAt = StoreTime.Parse(Updated_At),
         };
     }
 
@@ -401,7 +344,7 @@ internal sealed class SqliteDubbingStore : IDubbingStore
             SampleLoudnessDb = Sample_Loudness_Db,
             ErrorCode = Error_Code,
             ErrorMessage = Error_Message,
-            CreatedAt = Parse(Created_At),
+            CreatedAt = StoreTime.Parse(Created_At),
         };
     }
 
@@ -415,6 +358,6 @@ internal sealed class SqliteDubbingStore : IDubbingStore
         public string At { get; set; } = "";
 
         public CreditEntry ToEntry() =>
-            new(Entry_Id, Org_Id, Dub_Id, (int)Credits, MonthPeriod.TryParse(Period, out var p) ? p : throw new FormatException($"Bad period '{Period}'."), Parse(At));
+            new(Entry_Id, Org_Id, Dub_Id, (int)Credits, MonthPeriod.TryParse(Period, out var p) ? p : throw new FormatException($"Bad period '{Period}'."), StoreTime.Parse(At));
     }
 }

@@ -1,43 +1,13 @@
 using System.Collections.Frozen;
-using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Dapper;
 using Tollgate.Identity;
 
 namespace Tollgate.Storage.Sqlite.Identity;
 
-/// <summary>Organizations, users, keys and settings in the embedded SQLite file.</summary>
+/// <summary>Organizations, users, keys and settings in the embedded SQLite file (tables made by <see cref="SqliteMigrator"/>).</summary>
 internal sealed class SqliteIdentityStore : IIdentityStore
 {
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS organizations (
-            id TEXT PRIMARY KEY,
-            name TEXT NOT NULL,
-            created_at TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS users (
-            id TEXT PRIMARY KEY,
-            org_id TEXT NOT NULL REFERENCES organizations(id),
-            name TEXT NOT NULL,
-            created_at TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS users_org ON users(org_id);
-        CREATE TABLE IF NOT EXISTS api_keys (
-            id TEXT PRIMARY KEY,
-            org_id TEXT NOT NULL REFERENCES organizations(id),
-            user_id TEXT NOT NULL REFERENCES users(id),
-            name TEXT NULL,
-            prefix TEXT NOT NULL,
-            hash TEXT NOT NULL UNIQUE,
-            models TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            last_used_at TEXT NULL,
-            revoked_at TEXT NULL);
-        CREATE INDEX IF NOT EXISTS api_keys_org ON api_keys(org_id);
-        CREATE TABLE IF NOT EXISTS settings (
-            name TEXT PRIMARY KEY,
-            value TEXT NOT NULL);
-        """;
-
     private readonly SqliteDatabase _db;
     private readonly TimeProvider _time;
 
@@ -45,16 +15,14 @@ internal sealed class SqliteIdentityStore : IIdentityStore
     {
         _db = db;
         _time = time;
-        using var connection = _db.Open();
-        connection.Execute(Schema);
     }
 
     public async Task<Organization> CreateOrganizationAsync(string name, CancellationToken ct = default)
     {
-        var org = new Organization(NewId("org"), name, Now());
+        var org = new Organization(Ids.New("org"), name, Now());
         await using var c = await _db.OpenAsync(ct);
         await c.ExecuteAsync("INSERT INTO organizations(id, name, created_at) VALUES (@Id, @Name, @At)",
-            new { org.Id, org.Name, At = Format(org.CreatedAt) });
+            new { org.Id, org.Name, At = StoreTime.ToText(org.CreatedAt) });
         return org;
     }
 
@@ -74,10 +42,10 @@ internal sealed class SqliteIdentityStore : IIdentityStore
 
     public async Task<User> CreateUserAsync(string orgId, string name, CancellationToken ct = default)
     {
-        var user = new User(NewId("usr"), orgId, name, Now());
+        var user = new User(Ids.New("usr"), orgId, name, Now());
         await using var c = await _db.OpenAsync(ct);
         await c.ExecuteAsync("INSERT INTO users(id, org_id, name, created_at) VALUES (@Id, @OrgId, @Name, @At)",
-            new { user.Id, user.OrgId, user.Name, At = Format(user.CreatedAt) });
+            new { user.Id, user.OrgId, user.Name, At = StoreTime.ToText(user.CreatedAt) });
         return user;
     }
 
@@ -112,7 +80,7 @@ internal sealed class SqliteIdentityStore : IIdentityStore
                 key.Prefix,
                 Hash = key.Hash.ToHex(),
                 Models = JsonSerializer.Serialize(key.Models.ToDictionary(p => p.Key, p => new StoredLimits(p.Value.Concurrency, p.Value.MonthlyAudioHours))),
-                CreatedAt = Format(key.CreatedAt),
+                CreatedAt = StoreTime.ToText(key.CreatedAt),
             });
     }
 
@@ -140,7 +108,7 @@ internal sealed class SqliteIdentityStore : IIdentityStore
     public async Task<bool> RevokeKeyAsync(string keyId, DateTimeOffset at, CancellationToken ct = default)
     {
         await using var c = await _db.OpenAsync(ct);
-        await c.ExecuteAsync("UPDATE api_keys SET revoked_at = @at WHERE id = @keyId AND revoked_at IS NULL", new { keyId, at = Format(at) });
+        await c.ExecuteAsync("UPDATE api_keys SET revoked_at = @at WHERE id = @keyId AND revoked_at IS NULL", new { keyId, at = StoreTime.ToText(at) });
         return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM api_keys WHERE id = @keyId", new { keyId }) > 0;
     }
 
@@ -156,7 +124,7 @@ internal sealed class SqliteIdentityStore : IIdentityStore
         {
             await c.ExecuteAsync(
                 "UPDATE api_keys SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)",
-                new { id, at = Format(at) }, tx);
+                new { id, at = StoreTime.ToText(at) }, tx);
         }
         await tx.CommitAsync(ct);
     }
@@ -176,26 +144,7 @@ internal sealed class SqliteIdentityStore : IIdentityStore
     private const string SelectKey =
         "SELECT id, org_id AS OrgId, user_id AS UserId, name, prefix, hash, models, created_at AS CreatedAt, last_used_at AS LastUsedAt, revoked_at AS RevokedAt FROM api_keys";
 
-    private DateTimeOffset Now()
-    {
-        // Stored to the millisecond, so what is read back equals what was returned.
-        var now = _time.GetUtcNow();
-        return new DateTimeOffset(now.Ticks - now.Ticks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
-    }
-
-    internal static string NewId(string kind)
-    {
-        Span<byte> random = stackalloc byte[10];
-        RandomNumberGenerator.Fill(random);
-        return kind + "_" + Convert.ToHexStringLower(random);
-    }
-
-    private static string Format(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-
-    private static DateTimeOffset Parse(string text) =>
-        DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
-
-    private static DateTimeOffset? ParseNullable(string? text) => text is null ? null : Parse(text);
+    private DateTimeOffset Now() => Timestamps.Now(_time);
 
     private sealed record StoredLimits(int Concurrency, double MonthlyAudioHours);
 
@@ -204,7 +153,7 @@ internal sealed class SqliteIdentityStore : IIdentityStore
         public string Id { get; set; } = "";
         public string Name { get; set; } = "";
         public string Created_At { get; set; } = "";
-        public Organization ToModel() => new(Id, Name, Parse(Created_At));
+        public Organization ToModel() => new(Id, Name, StoreTime.Parse(Created_At));
     }
 
     private sealed class UserRow
@@ -213,7 +162,7 @@ internal sealed class SqliteIdentityStore : IIdentityStore
         public string Org_Id { get; set; } = "";
         public string Name { get; set; } = "";
         public string Created_At { get; set; } = "";
-        public User ToModel() => new(Id, Org_Id, Name, Parse(Created_At));
+        public User ToModel() => new(Id, Org_Id, Name, StoreTime.Parse(Created_At));
     }
 
     private sealed class KeyRow
@@ -235,7 +184,7 @@ internal sealed class SqliteIdentityStore : IIdentityStore
             return new ApiKeyRecord(
                 Id, OrgId, UserId, Name, Prefix, KeyHash.FromHex(Hash),
                 models.ToFrozenDictionary(p => p.Key, p => new ModelLimits(p.Value.Concurrency, p.Value.MonthlyAudioHours), StringComparer.Ordinal),
-                Parse(CreatedAt), ParseNullable(LastUsedAt), ParseNullable(RevokedAt));
+                StoreTime.Parse(CreatedAt), StoreTime.ParseNullable(LastUsedAt), StoreTime.ParseNullable(RevokedAt));
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Dapper;
 using Tollgate.Limits;
 using Tollgate.Metering;
@@ -11,30 +10,11 @@ namespace Tollgate.Storage.Sqlite.Metering;
 /// </summary>
 internal sealed class SqliteUsageLedger : IUsageLedger
 {
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS usage_charges (
-            request_id TEXT PRIMARY KEY,
-            org_id TEXT NOT NULL,
-            user_id TEXT NOT NULL,
-            key_id TEXT NOT NULL,
-            model TEXT NOT NULL,
-            ms INTEGER NOT NULL CHECK (ms >= 0),
-            period TEXT NOT NULL,
-            at TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS usage_charges_pool ON usage_charges(org_id, period, model);
-        CREATE TRIGGER IF NOT EXISTS usage_charges_append_only_update BEFORE UPDATE ON usage_charges
-            BEGIN SELECT RAISE(ABORT, 'usage_charges is append-only'); END;
-        CREATE TRIGGER IF NOT EXISTS usage_charges_append_only_delete BEFORE DELETE ON usage_charges
-            BEGIN SELECT RAISE(ABORT, 'usage_charges is append-only'); END;
-        """;
-
     private readonly SqliteDatabase _db;
 
     public SqliteUsageLedger(SqliteDatabase db)
     {
         _db = db;
-        using var connection = _db.Open();
-        connection.Execute(Schema);
     }
 
     public async Task<bool> AppendAsync(UsageCharge charge, CancellationToken ct = default)
@@ -55,7 +35,7 @@ internal sealed class SqliteUsageLedger : IUsageLedger
                 charge.Model,
                 charge.Milliseconds,
                 Period = charge.Period.ToString(),
-                At = charge.At.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
+                At = StoreTime.ToText(charge.At),
             },
             cancellationToken: ct)).ConfigureAwait(false);
         return inserted == 1;
@@ -79,6 +59,6 @@ internal sealed class SqliteUsageLedger : IUsageLedger
                 new { orgId, Period = period.ToString() }, cancellationToken: ct)).ConfigureAwait(false);
         return [.. rows.Select(r => new UsageCharge(r.RequestId, r.OrgId, r.UserId, r.KeyId, r.Model, r.Ms,
             MonthPeriod.TryParse(r.Period, out var p) ? p : period,
-            DateTimeOffset.Parse(r.At, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal)))];
+            StoreTime.Parse(r.At)))];
     }
 }

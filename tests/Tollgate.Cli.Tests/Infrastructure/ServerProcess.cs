@@ -50,6 +50,7 @@ public sealed class ServerProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         start.Environment["Tollgate__Admin__Token"] = AdminToken;
+        start.Environment["Tollgate__DataDirectory"] = directory;
         start.Environment["ConnectionStrings__Tollgate"] = $"Data Source={Path.Combine(directory, "t.db")}";
         start.Environment["Tollgate__Bootstrap__CreateDemo"] = "false";
         start.Environment["Tollgate__SpoolDirectory"] = Path.Combine(directory, "spool");

@@ -15,6 +15,7 @@ public sealed class KeyAuthenticatorTests : IDisposable
     public KeyAuthenticatorTests()
     {
         var db = new SqliteDatabase($"Data Source={Path.Combine(_directory, "t.db")}");
+        new SqliteMigrator().Migrate(db);
         _store = new SqliteIdentityStore(db, _time);
         _authenticator = new KeyAuthenticator(_store, _time);
         _issuer = new KeyIssuer(_store, _time);

@@ -20,7 +20,9 @@ public sealed class AudioQuotaTests : IDisposable
 
     public AudioQuotaTests()
     {
-        _ledger = new SqliteUsageLedger(new SqliteDatabase($"Data Source={_dbPath}"));
+        var database = new SqliteDatabase($"Data Source={_dbPath}");
+        new SqliteMigrator().Migrate(database);
+        _ledger = new SqliteUsageLedger(database);
     }
 
     public void Dispose()

@@ -10,7 +10,7 @@ public sealed class MeteredCallTests
     private const string Model = "velma-2-stt-streaming";
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(30);
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 5, 10, 12, 0, 0, TimeSpan.Zero));
-    private readonly QuotaMeterContractTests.MemoryLedger _ledger = new();
+    private readonly MemoryLedger _ledger = new();
     private readonly InProcessLeaseTable _leases;
     private readonly AudioQuota _quota;
     private readonly Principal _alice = AudioQuotaTests.PrincipalOf("org_a", "usr_alice", "key_1", Model, hours: 0.001); // 3.6 s

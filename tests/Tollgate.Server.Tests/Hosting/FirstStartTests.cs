@@ -100,7 +100,24 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <param name="urls">The <c>--urls</c> argument; null starts the server without one (then ASPNETCORE_URLS or the default decides).</param>
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string>? environment = null, string? urls = "http://127.0.0.1:0")
+    public static Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string>? environment = null, string? urls = "http://127.0.0.1:0") =>
+        StartCoreAsync(environment, urls, start =>
+        {
+            start.Environment["Tollgate__DataDirectory"] = dataDirectory;
+            start.Environment["ConnectionStrings__Tollgate"] = $"Data Source={Path.Combine(dataDirectory, "tollgate.db")}";
+        });
+
+    /// <summary>The server as a user starts it: from <paramref name="workingDirectory"/>, with no data setting at all (the defaults decide).</summary>
+    public static Task<ServerProcess> StartWithDefaultDataAsync(string workingDirectory) =>
+        StartCoreAsync(null, "http://127.0.0.1:0", start =>
+        {
+            start.WorkingDirectory = workingDirectory;
+            start.Environment.Remove("Tollgate__DataDirectory");
+            start.Environment.Remove("ConnectionStrings__Tollgate");
+            start.Environment.Remove("Tollgate__SpoolDirectory");
+        });
+
+    private static async Task<ServerProcess> StartCoreAsync(IDictionary<string, string>? environment, string? urls, Action<ProcessStartInfo> data)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Tollgate.Server.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -110,7 +127,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             start.ArgumentList.Add("--urls");
             start.ArgumentList.Add(urls);
         }
-        start.Environment["ConnectionStrings__Tollgate"] = $"Data Source={Path.Combine(dataDirectory, "tollgate.db")}";
+        data(start);
         start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         foreach (var (k, v) in environment ?? new Dictionary<string, string>())
         {

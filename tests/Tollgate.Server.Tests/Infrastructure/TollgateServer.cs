@@ -14,8 +14,8 @@ using Tollgate.Server.Hosting;
 namespace Tollgate.Infrastructure;
 
 /// <summary>
-/// The real Tollgate server on a real Kestrel, bound to 127.0.0.1 on a free port, with its own SQLite file in a
-/// temp folder. Restart it (same data folder) with <see cref="RestartAsync"/>.
+/// The real Tollgate server on a real Kestrel, bound to 127.0.0.1 on a free port, with its own data directory (SQLite
+/// file, dubbing files) in a temp folder. Restart it (same data folder) with <see cref="RestartAsync"/>.
 /// </summary>
 public sealed class TollgateServer : IAsyncDisposable
 {
@@ -50,6 +50,7 @@ public sealed class TollgateServer : IAsyncDisposable
         Directory.CreateDirectory(directory);
         var all = new Dictionary<string, string?>
         {
+            ["Tollgate:DataDirectory"] = directory,
             ["ConnectionStrings:Tollgate"] = $"Data Source={Path.Combine(directory, "tollgate.db")}",
             ["Tollgate:Admin:Token"] = AdminToken,
             ["Tollgate:Bootstrap:CreateDemo"] = "false",
@@ -82,11 +83,10 @@ public sealed class TollgateServer : IAsyncDisposable
     {
         _app = TollgateApplication.Build(["--urls", "http://127.0.0.1:0"], builder =>
         {
-            builder.Configuration.AddInMemoryCollection(_settings);
             builder.Logging.SetMinimumLevel(LogLevel.Trace);
             builder.Logging.AddProvider(new CollectingLoggerProvider(Logs));
             _services?.Invoke(builder.Services);
-        });
+        }, configuration => configuration.AddInMemoryCollection(_settings));
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address + "/");

@@ -11,10 +11,12 @@ public abstract class LeaseTableContractTests
     protected static readonly TimeSpan Ttl = TimeSpan.FromSeconds(30);
 
     private ILeaseTable? _table;
+    private object? _tableLock;
 
     protected FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
 
-    protected ILeaseTable Table => _table ??= CreateTable(Time);
+    /// <summary>Made on first use, once even when the first uses are concurrent (several tests start with parallel calls).</summary>
+    protected ILeaseTable Table => LazyInitializer.EnsureInitialized(ref _table, ref _tableLock, () => CreateTable(Time));
 
     /// <summary>A table reading time from <paramref name="time"/>.</summary>
     protected abstract ILeaseTable CreateTable(TimeProvider time);

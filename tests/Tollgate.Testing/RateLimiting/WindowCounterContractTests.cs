@@ -16,10 +16,12 @@ public abstract class WindowCounterContractTests : IDisposable
     private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
 
     private IWindowCounter? _counter;
+    private object? _counterLock;
 
     protected FakeTimeProvider Time { get; } = new(Start);
 
-    protected IWindowCounter Counter => _counter ??= CreateCounter(Time);
+    /// <summary>Made on first use, once even when the first uses are concurrent (several tests start with parallel calls).</summary>
+    protected IWindowCounter Counter => LazyInitializer.EnsureInitialized(ref _counter, ref _counterLock, () => CreateCounter(Time));
 
     /// <summary>A counter reading time from <paramref name="time"/>.</summary>
     protected abstract IWindowCounter CreateCounter(TimeProvider time);

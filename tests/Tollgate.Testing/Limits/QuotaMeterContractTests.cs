@@ -14,8 +14,10 @@ public abstract class QuotaMeterContractTests
 
     private readonly MemoryLedger _ledger = new();
     private IQuotaMeter? _meter;
+    private object? _meterLock;
 
-    protected IQuotaMeter Meter => _meter ??= CreateMeter(_ledger);
+    /// <summary>Made on first use, once even when the first uses are concurrent (several tests start with parallel calls).</summary>
+    protected IQuotaMeter Meter => LazyInitializer.EnsureInitialized(ref _meter, ref _meterLock, () => CreateMeter(_ledger));
 
     /// <summary>A meter whose committed usage starts from <paramref name="ledger"/>.</summary>
     protected abstract IQuotaMeter CreateMeter(IUsageLedger ledger);
@@ -169,50 +171,5 @@ public abstract class QuotaMeterContractTests
         _ledger.FailNext = true;
         await Assert.ThrowsAnyAsync<Exception>(async () => await Meter.StandingAsync(scope));
         Assert.Equal(9_000, (await Meter.StandingAsync(scope)).RemainingMs);
-    }
-
-    /// <summary>A ledger in memory: what the meter is seeded from (the ledger's own contract is tested against each store).</summary>
-    public sealed class MemoryLedger : IUsageLedger
-    {
-        public List<UsageCharge> Rows { get; } = [];
-
-        public bool FailNext { get; set; }
-
-        public Task<bool> AppendAsync(UsageCharge charge, CancellationToken ct = default)
-        {
-            lock (Rows)
-            {
-                if (Rows.Any(r => r.RequestId == charge.RequestId))
-                {
-                    return Task.FromResult(false);
-                }
-                Rows.Add(charge);
-                return Task.FromResult(true);
-            }
-        }
-
-        public Task<IReadOnlyList<ModelUsageTotal>> MonthTotalsAsync(string orgId, MonthPeriod period, CancellationToken ct = default)
-        {
-            if (FailNext)
-            {
-                FailNext = false;
-                return Task.FromException<IReadOnlyList<ModelUsageTotal>>(new IOException("the store is unreachable"));
-            }
-            lock (Rows)
-            {
-                IReadOnlyList<ModelUsageTotal> totals = [.. Rows.Where(r => r.OrgId == orgId && r.Period == period)
-                    .GroupBy(r => r.Model).Select(g => new ModelUsageTotal(g.Key, g.Sum(r => r.Milliseconds), g.Count()))];
-                return Task.FromResult(totals);
-            }
-        }
-
-        public Task<IReadOnlyList<UsageCharge>> ChargesAsync(string orgId, MonthPeriod period, CancellationToken ct = default)
-        {
-            lock (Rows)
-            {
-                IReadOnlyList<UsageCharge> rows = [.. Rows.Where(r => r.OrgId == orgId && r.Period == period)];
-                return Task.FromResult(rows);
-            }
-        }
     }
 }

@@ -1,0 +1,77 @@
+using System.Data.Common;
+using Tollgate.Storage.Sqlite;
+
+namespace Tollgate.Server.Hosting;
+
+/// <summary>
+/// The folder Tollgate keeps its data in (<c>Tollgate:DataDirectory</c>, default <c>./data</c>): the SQLite file when the
+/// connection string names a relative one, the dubbing files, the first-start sample and the upload spool unless
+/// <c>Tollgate:SpoolDirectory</c> names another. A relative setting is resolved against the working directory the
+/// server is started from (never the folder of its binary), so <c>dotnet run</c> in Debug and in Release, and the
+/// published binary started from the same place, all use one store.
+/// </summary>
+internal sealed record DataDirectory(string Path)
+{
+    public const string Setting = "Tollgate:DataDirectory";
+    public const string Default = "data";
+
+    /// <param name="workingDirectory">What a relative setting is resolved against (default: the process's current directory).</param>
+    public static DataDirectory Resolve(IConfiguration configuration, string? workingDirectory = null)
+    {
+        var configured = configuration[Setting] is { Length: > 0 } value ? value : Default;
+        return new DataDirectory(System.IO.Path.GetFullPath(configured, workingDirectory ?? Environment.CurrentDirectory));
+    }
+}
+
+/// <summary>Chooses the store by <c>ConnectionStrings:Tollgate</c> and registers it: the only place the host names a storage project.</summary>
+internal static class StorageServiceCollectionExtensions
+{
+    public const string ConnectionStringSetting = "ConnectionStrings:Tollgate";
+
+    /// <summary>The store when no connection string is configured: a SQLite file in the data directory.</summary>
+    public const string DefaultConnectionString = "Data Source=tollgate.db";
+
+    /// <summary>
+    /// Registers the <see cref="DataDirectory"/> and the store <c>ConnectionStrings:Tollgate</c> names: a SQLite
+    /// connection string (<c>Data Source=…</c>; a relative file lives in the data directory) selects the embedded store.
+    /// Any other string stops the start with an error naming the setting (PostgreSQL comes later).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The connection string selects no store this build has.</exception>
+    public static IServiceCollection AddTollgateStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        var data = DataDirectory.Resolve(configuration);
+        services.AddSingleton(data);
+        var connectionString = configuration.GetConnectionString("Tollgate") is { Length: > 0 } configured ? configured : DefaultConnectionString;
+        if (!IsSqlite(connectionString))
+        {
+            // The value itself is not repeated: a server connection string may carry a password.
+            throw new InvalidOperationException(
+                $"{ConnectionStringSetting} selects no store this server has: only SQLite is supported for now, with a connection string "
+                + $"such as 'Data Source=tollgate.db' (a relative file is kept in {DataDirectory.Setting}, here {data.Path}).");
+        }
+        try
+        {
+            services.AddSqliteStorage(connectionString, data.Path);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidOperationException($"{ConnectionStringSetting} is not a SQLite connection string this server can open: {ex.Message}", ex);
+        }
+        return services;
+    }
+
+    /// <summary>Whether <paramref name="connectionString"/> is of the <c>Data Source=…</c> form SQLite uses.</summary>
+    private static bool IsSqlite(string connectionString)
+    {
+        var builder = new DbConnectionStringBuilder();
+        try
+        {
+            builder.ConnectionString = connectionString;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        return builder.ContainsKey("Data Source") || builder.ContainsKey("DataSource") || builder.ContainsKey("Filename");
+    }
+}

@@ -1,0 +1,92 @@
+using Tollgate.Limits;
+
+namespace Tollgate.Metering;
+
+/// <summary>
+/// What every <see cref="IUsageLedger"/> must do (SQLite now, PostgreSQL next): inherit and implement
+/// <see cref="CreateLedger"/>. Organizations are fresh per test, so a shared ledger carries nothing across tests.
+/// </summary>
+public abstract class UsageLedgerContractTests
+{
+    protected static readonly MonthPeriod May = new(2026, 5);
+    protected static readonly MonthPeriod June = new(2026, 6);
+
+    private IUsageLedger? _ledger;
+    private object? _ledgerLock;
+
+    /// <summary>Made on first use, once even when the first uses are concurrent (several tests start with parallel calls).</summary>
+    protected IUsageLedger Ledger => LazyInitializer.EnsureInitialized(ref _ledger, ref _ledgerLock, () => CreateLedger());
+
+    protected abstract IUsageLedger CreateLedger();
+
+    private static string NewOrg() => "org_" + Guid.NewGuid().ToString("N")[..12];
+
+    private static UsageCharge Charge(string orgId, string model, long ms, MonthPeriod period, DateTimeOffset at, string? requestId = null) =>
+        new(requestId ?? "req_" + Guid.NewGuid().ToString("N"), orgId, "usr_1", "key_1", model, ms, period, at);
+
+    [Fact]
+    public async Task ACharge_IsRecordedOncePerRequestId_ARepeatChangesNothing()
+    {
+        var org = NewOrg();
+        var charge = Charge(org, "velma-2-stt-batch", 1_500, May, May.Start.AddDays(3));
+        Assert.True(await Ledger.AppendAsync(charge));
+        Assert.False(await Ledger.AppendAsync(charge));
+        Assert.False(await Ledger.AppendAsync(charge with { Milliseconds = 99_000, Model = "velma-2-stt-streaming" }));
+
+        Assert.Equal([new ModelUsageTotal("velma-2-stt-batch", 1_500, 1)], await Ledger.MonthTotalsAsync(org, May));
+        Assert.Equal([charge], await Ledger.ChargesAsync(org, May));
+    }
+
+    [Fact]
+    public async Task ManyWritersOfOneRequestId_RecordItExactlyOnce()
+    {
+        var org = NewOrg();
+        var charge = Charge(org, "velma-2-stt-batch", 2_000, May, May.Start);
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => Ledger.AppendAsync(charge))));
+        Assert.Single(results, r => r);
+        Assert.Equal([new ModelUsageTotal("velma-2-stt-batch", 2_000, 1)], await Ledger.MonthTotalsAsync(org, May));
+    }
+
+    [Fact]
+    public async Task MonthTotals_SumEachModel_OfThatOrganizationAndMonthOnly_InModelOrder()
+    {
+        var org = NewOrg();
+        var other = NewOrg();
+        var at = May.Start.AddHours(1);
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-streaming", 500, May, at));
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 1_000, May, at));
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 2_500, May, at.AddMinutes(1)));
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 7_000, June, June.Start));
+        await Ledger.AppendAsync(Charge(other, "velma-2-stt-batch", 9_000, May, at));
+
+        Assert.Equal(
+            [new ModelUsageTotal("velma-2-stt-batch", 3_500, 2), new ModelUsageTotal("velma-2-stt-streaming", 500, 1)],
+            await Ledger.MonthTotalsAsync(org, May));
+        Assert.Equal([new ModelUsageTotal("velma-2-stt-batch", 7_000, 1)], await Ledger.MonthTotalsAsync(org, June));
+        Assert.Empty(await Ledger.MonthTotalsAsync(NewOrg(), May));
+    }
+
+    [Fact]
+    public async Task ACharge_CountsInTheMonthItNames_EvenWrittenAfterThatMonthEnded()
+    {
+        var org = NewOrg();
+        // Settled a second after midnight, for a call admitted in May: it stays May's.
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 4_000, May, June.Start.AddSeconds(1)));
+        Assert.Equal(4_000, Assert.Single(await Ledger.MonthTotalsAsync(org, May)).Milliseconds);
+        Assert.Empty(await Ledger.MonthTotalsAsync(org, June));
+    }
+
+    [Fact]
+    public async Task Charges_AreTheOrganizationsRowsOfTheMonth_OldestFirst_AsWritten()
+    {
+        var org = NewOrg();
+        var later = Charge(org, "velma-2-stt-batch", 10, May, May.Start.AddDays(2).AddMilliseconds(7));
+        var earlier = Charge(org, "velma-2-stt-streaming", 20, May, May.Start.AddDays(1));
+        await Ledger.AppendAsync(later);
+        await Ledger.AppendAsync(earlier);
+        await Ledger.AppendAsync(Charge(NewOrg(), "velma-2-stt-batch", 30, May, May.Start));
+
+        Assert.Equal([earlier, later], await Ledger.ChargesAsync(org, May));
+        Assert.Empty(await Ledger.ChargesAsync(org, June));
+    }
+}
