@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Tollgate.Audio;
 using Tollgate.Identity;
+using Tollgate.Jobs;
 using Tollgate.Limits;
 
 namespace Tollgate.Dubbing;
@@ -24,55 +25,24 @@ internal readonly record struct DubbingResult<T>(T? Value, DubbingRefusal? Refus
 }
 
 /// <summary>
-/// The dubbing workflow. Callers create dubs and voices and ask for transitions, which are checked and then persisted,
-/// or refused with nothing changed. Workers move dubs and voices on one durable step at a time (<see cref="AdvanceAsync"/>,
-/// <see cref="TrainAsync"/>); every step can run again after a crash with the same outcome, so a restart resumes
-/// whatever it finds mid-way.
+/// What callers of the dubbing workflow ask for: creating dubs and voices and the transitions they request (preprocess,
+/// generate, clone), each checked and then persisted, or refused with nothing changed. A transition that leaves work
+/// for the background hands it to the job engine as a durable job right after it is stored (a job lost to a crash in
+/// between is enqueued again at the next start, <see cref="DubbingJobs.EnqueuePendingAsync"/>); the work itself is
+/// <see cref="DubProcessing"/>'s and <see cref="VoiceTraining"/>'s.
 /// </summary>
-internal sealed partial class DubbingService(IDubbingStore store, DubbingFiles files, TimeProvider time, DubbingOptions options, IDubProcessingGate gate, IDubProcessor processor)
+internal sealed partial class DubbingRequests(IDubbingStore store, DubbingFiles files, TimeProvider time, DubbingOptions options, JobQueue jobs)
 {
     private const int MaxNameLength = 200;
-    private const long MinSampleMs = 1000;
-
-    private readonly Lock _wakeLock = new();
-    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     [GeneratedRegex("^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
     private static partial Regex LanguageCode();
 
     public DubbingFiles Files => files;
 
-    /// <summary>The time, to the millisecond the store keeps, so an answer shows the same time as a later read.</summary>
-    private DateTimeOffset Now()
-    {
-        var now = time.GetUtcNow();
-        return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMillisecond));
-    }
+    private DateTimeOffset Now() => DubbingClock.Now(time);
 
     public int MonthlyCredits => options.MonthlyCredits;
-
-    /// <summary>Completes when there may be new work for the workers (a preprocess, a generate, a clone).</summary>
-    public Task WorkSignal
-    {
-        get
-        {
-            lock (_wakeLock)
-            {
-                return _wake.Task;
-            }
-        }
-    }
-
-    private void Wake()
-    {
-        TaskCompletionSource previous;
-        lock (_wakeLock)
-        {
-            previous = _wake;
-            _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-        previous.TrySetResult();
-    }
 
     /// <summary>A new id: <paramref name="prefix"/>, an underscore and 80 random bits in hex.</summary>
     public static string NewId(string prefix)
@@ -207,7 +177,7 @@ internal sealed partial class DubbingService(IDubbingStore store, DubbingFiles f
         {
             return await ChangedMeanwhileAsync(caller, dub, static d => DubLifecycle.CanPreprocess(d), ct);
         }
-        Wake();
+        await DubbingJobs.EnqueueAsync(jobs, next);
         return next;
     }
 
@@ -229,7 +199,7 @@ internal sealed partial class DubbingService(IDubbingStore store, DubbingFiles f
         switch (outcome.Status)
         {
             case ChargeStatus.Charged:
-                Wake();
+                await DubbingJobs.EnqueueAsync(jobs, next);
                 return next;
             case ChargeStatus.InsufficientCredits:
                 return DubLifecycle.InsufficientCredits(dub, outcome.CreditsLeft);
@@ -244,137 +214,9 @@ internal sealed partial class DubbingService(IDubbingStore store, DubbingFiles f
             ? refusal
             : new DubbingRefusal(RefusalKind.Conflict, DubbingCodes.InvalidState, $"Dub {seen.Id} changed meanwhile; fetch it and try again.");
 
-    private Dub Step(Dub dub, DubStatus to)
-    {
-        if (!DubLifecycle.IsAllowed(dub.Status, to))
-        {
-            throw new InvalidOperationException($"A dub cannot go from {DubLifecycle.Wire(dub.Status)} to {DubLifecycle.Wire(to)}.");
-        }
-        return dub with { Status = to, UpdatedAt = Now() };
-    }
+    private Dub Step(Dub dub, DubStatus to) => DubLifecycle.Step(dub, to, Now());
 
     private static DubbingRefusal NotFound(string what, string id) => new(RefusalKind.NotFound, DubbingCodes.NotFound, $"No {what} '{id}'.");
-
-    /// <summary>
-    /// Moves one dub on by one durable step; returns the dub as stored afterwards, or null when it needs nothing more
-    /// (or someone else moved it). Each step is idempotent: after a crash it is simply taken again.
-    /// </summary>
-    public async Task<Dub?> AdvanceAsync(Dub dub, CancellationToken ct)
-    {
-        switch (dub.Status)
-        {
-            case DubStatus.Preprocessing:
-                return await StoreAsync(Preprocessed(dub), dub.Status, ct);
-            case DubStatus.Queued:
-                return await StoreAsync(File.Exists(files.Input(dub.Id)) ? Step(dub, DubStatus.Starting) : InputMissing(dub), dub.Status, ct);
-            case DubStatus.Starting:
-                return await StoreAsync(Step(dub, DubStatus.Processing), dub.Status, ct);
-            case DubStatus.Processing:
-                await gate.WaitAsync(dub, ct);
-                return await StoreAsync(await RenderAsync(dub, ct), dub.Status, ct);
-            case DubStatus.Finalizing:
-                var partial = files.PartialResult(dub.Id);
-                if (File.Exists(partial))
-                {
-                    File.Move(partial, files.Result(dub.Id), overwrite: true);
-                }
-                // A result lost before it was kept (the folder was cleaned, say) is rendered again.
-                return await StoreAsync(Step(dub, File.Exists(files.Result(dub.Id)) ? DubStatus.Done : DubStatus.Processing), dub.Status, ct);
-            default:
-                return null;
-        }
-    }
-
-    private Dub Preprocessed(Dub dub)
-    {
-        if (!File.Exists(files.Input(dub.Id)))
-        {
-            return InputMissing(dub);
-        }
-        ProbeResult probe;
-        using (var input = File.OpenRead(files.Input(dub.Id)))
-        {
-            probe = AudioProbe.Probe(input);
-        }
-        if (!probe.Success || probe.Info.DurationMs <= 0)
-        {
-            return Step(dub, DubStatus.Error) with
-            {
-                ErrorCode = DubbingCodes.UnprocessableAudio,
-                ErrorMessage = "The input is not audio whose duration can be read: " + (probe.Detail ?? "it holds no samples."),
-            };
-        }
-        return Step(dub, DubStatus.Preprocessed) with
-        {
-            InputDurationMs = probe.Info.DurationMs,
-            RequiredCredits = DubbingCredits.For(probe.Info.DurationMs),
-            InputFormat = ContainerName(probe.Info.Container) + "/" + probe.Info.Codec,
-        };
-    }
-
-    private static string ContainerName(AudioContainer container) => container switch
-    {
-        AudioContainer.Raw => "raw",
-        AudioContainer.Wav => "wav",
-        AudioContainer.Aiff => "aiff",
-        AudioContainer.Au => "au",
-        AudioContainer.Flac => "flac",
-        AudioContainer.Mp3 => "mp3",
-        AudioContainer.Ogg => "ogg",
-        AudioContainer.Mp4 => "mp4",
-        AudioContainer.Matroska => "matroska",
-        AudioContainer.Adts => "adts",
-        AudioContainer.Amr => "amr",
-        _ => "asf",
-    };
-
-    private Dub InputMissing(Dub dub) => Step(dub, DubStatus.Error) with
-    {
-        ErrorCode = DubbingCodes.InputMissing,
-        ErrorMessage = "The dub's input file is no longer on the server.",
-    };
-
-    private async Task<Dub> RenderAsync(Dub dub, CancellationToken ct)
-    {
-        var partial = files.PartialResult(dub.Id);
-        try
-        {
-            await Task.Run(() =>
-            {
-                using var input = File.OpenRead(files.Input(dub.Id));
-                using var output = File.Create(partial);
-                processor.Render(input, output, ct);
-                output.Flush(flushToDisk: true);
-            }, ct);
-            return Step(dub, DubStatus.Finalizing);
-        }
-        catch (DubRenderException ex)
-        {
-            File.Delete(partial);
-            return Step(dub, DubStatus.Error) with { ErrorCode = ex.Code, ErrorMessage = ex.Message };
-        }
-        catch (FileNotFoundException)
-        {
-            File.Delete(partial);
-            return InputMissing(dub);
-        }
-    }
-
-    private async Task<Dub?> StoreAsync(Dub next, DubStatus expected, CancellationToken ct)
-    {
-        bool stored;
-        if (next.Status == DubStatus.Error && DubLifecycle.IsCharged(expected))
-        {
-            // A dub that fails after its credits were charged gives them back, in the same transaction.
-            next = next with { ApiCreditsUsed = 0 };
-            stored = await store.UpdateDubWithRefundAsync(next, expected, DubbingCredits.RefundId(next.Id), next.UpdatedAt, ct);
-        }
-        else
-        {
-            stored = await store.UpdateDubAsync(next, expected, ct);
-        }
-        return stored && DubLifecycle.IsWorkPending(next.Status) ? next : null;
-    }
 
     // ---- voices -----------------------------------------------------------------------------------------------
 
@@ -464,7 +306,7 @@ internal sealed partial class DubbingService(IDubbingStore store, DubbingFiles f
             {
                 File.Delete(files.Sample(previous));
             }
-            Wake();
+            await DubbingJobs.EnqueueAsync(jobs, next);
             return next;
         }
         finally
@@ -474,40 +316,5 @@ internal sealed partial class DubbingService(IDubbingStore store, DubbingFiles f
                 File.Delete(stagedSample);
             }
         }
-    }
-
-    /// <summary>
-    /// Trains a voice: the reference has no voice model to fit, so training measures the sample (its duration, and
-    /// for uncompressed samples its RMS loudness) and makes the voice ready — or fails it with an errorCode.
-    /// </summary>
-    public async Task TrainAsync(Voice voice, CancellationToken ct)
-    {
-        if (voice.Status != VoiceStatus.Training)
-        {
-            return;
-        }
-        var next = await Task.Run(() => Measure(voice, ct), ct);
-        await store.UpdateVoiceAsync(next, VoiceStatus.Training, ct);
-    }
-
-    private Voice Measure(Voice voice, CancellationToken ct)
-    {
-        var path = voice.SampleFile is { } name ? files.Sample(name) : null;
-        if (path is null || !File.Exists(path))
-        {
-            return voice with { Status = VoiceStatus.Error, ErrorCode = DubbingCodes.InputMissing, ErrorMessage = "The voice's sample is no longer on the server." };
-        }
-        using var sample = File.OpenRead(path);
-        var probe = AudioProbe.Probe(sample);
-        if (!probe.Success)
-        {
-            return voice with { Status = VoiceStatus.Error, ErrorCode = DubbingCodes.UnprocessableAudio, ErrorMessage = "The sample is not readable audio: " + probe.Detail };
-        }
-        if (probe.Info.DurationMs < MinSampleMs)
-        {
-            return voice with { Status = VoiceStatus.Error, ErrorCode = DubbingCodes.SampleTooShort, ErrorMessage = $"A voice sample must be at least {MinSampleMs / 1000} s long." };
-        }
-        var loudness = processor.MeasureLoudness(sample, ct);
-        return voice with { Status = VoiceStatus.Ready, SampleDurationMs = probe.Info.DurationMs, SampleLoudnessDb = loudness };
     }
 }

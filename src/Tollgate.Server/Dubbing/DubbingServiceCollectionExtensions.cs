@@ -2,12 +2,13 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Tollgate.Dubbing;
+using Tollgate.Jobs;
 using Tollgate.Storage.Sqlite;
 using Tollgate.Storage.Sqlite.Dubbing;
 
 namespace Tollgate.Server.Dubbing;
 
-/// <summary>Wires the Dubbing API: options (validated at start), the store, the workflow, the link fetcher and the workers.</summary>
+/// <summary>Wires the Dubbing API: options (validated at start), the store, the workflow (requests, and dub and voice jobs for the job engine), the link fetcher and the start-up work.</summary>
 internal static class DubbingServiceCollectionExtensions
 {
     public static IServiceCollection AddDubbing(this IServiceCollection services, IConfiguration configuration)
@@ -19,15 +20,27 @@ internal static class DubbingServiceCollectionExtensions
             sp.GetRequiredService<IOptions<DubbingOptions>>().Value, sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<IHostEnvironment>())));
         services.AddSingleton<IDubProcessingGate, OpenDubProcessingGate>();
         services.TryAddSingleton(Tollgate.Backends.Reference.Dubbing.ReferenceDubRenderer.Processor);
-        services.AddSingleton(sp => new DubbingService(
+        services.AddSingleton(sp => new DubbingRequests(
             sp.GetRequiredService<IDubbingStore>(),
             sp.GetRequiredService<DubbingFiles>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<DubbingOptions>>().Value,
+            sp.GetRequiredService<JobQueue>()));
+        services.AddSingleton(sp => new DubProcessing(
+            sp.GetRequiredService<IDubbingStore>(),
+            sp.GetRequiredService<DubbingFiles>(),
+            sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IDubProcessingGate>(),
             sp.GetRequiredService<IDubProcessor>()));
+        services.AddSingleton(sp => new VoiceTraining(
+            sp.GetRequiredService<IDubbingStore>(),
+            sp.GetRequiredService<DubbingFiles>(),
+            sp.GetRequiredService<IDubProcessor>()));
+        services.AddSingleton<IJobHandler>(sp => sp.GetRequiredService<DubProcessing>());
+        services.AddSingleton<IJobHandler>(sp => sp.GetRequiredService<VoiceTraining>());
         services.AddSingleton<SourceFetcher>();
-        services.AddHostedService<DubbingWorker>();
+        // Registered before the job engine (AddJobs), so the start-up sweep has run when the engine first claims.
+        services.AddHostedService<DubbingStartup>();
         return services;
     }
 

@@ -7,6 +7,7 @@ using Tollgate.Server.Admin;
 using Tollgate.Server.Admission;
 using Tollgate.Server.Backends;
 using Tollgate.Server.Dubbing;
+using Tollgate.Server.Jobs;
 using Tollgate.Server.Models;
 using Tollgate.Storage.Sqlite;
 using Tollgate.Storage.Sqlite.Identity;
@@ -39,6 +40,7 @@ internal static class TollgateHostingExtensions
         services.AddLimits();
         services.AddAdmission();
         services.AddDubbing(builder.Configuration);
+        services.AddJobs(builder.Configuration);
         services.AddModelsApi();
         services.AddBackends();
 
