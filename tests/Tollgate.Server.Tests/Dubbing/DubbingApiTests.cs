@@ -229,6 +229,44 @@ public sealed class DubbingApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WorkPendingInADatabaseFromBeforeJobs_IsPickedUpOnStart()
+    {
+        _gate.Holding = true;
+        var key = await _server.CreateKeyAsync(Model);
+        string dubId;
+        string voiceId;
+        using (var client = new DubbingClient(_server, key.Secret))
+        {
+            dubId = await client.CreateDubAsync(TestAudio.SpeechLikeWav());
+            await client.PostAsync($"v1/me/dubs/{dubId}/preprocess");
+            await client.WaitForDubAsync(dubId, "preprocessed");
+            await client.PostAsync($"v1/me/dubs/{dubId}/generate");
+            Assert.Equal(dubId, await _gate.Reached.WaitAsync(TimeSpan.FromSeconds(30)));
+            var (_, voice) = await client.PostJsonAsync("v1/me/voices", new { name = "Old", language = "en" });
+            voiceId = voice["voiceId"]!.GetValue<string>();
+        }
+        await _server.StopAsync();
+        // What a server from before the job engine left behind: a dub mid-way and a voice in training, and no jobs table.
+        using (var db = new Tollgate.Storage.Sqlite.SqliteDatabase($"Data Source={Path.Combine(_server.DataDirectory, "tollgate.db")}").Open())
+        {
+            using var drop = db.CreateCommand();
+            drop.CommandText = $"DROP TABLE jobs; UPDATE dubbing_voices SET status = 'training', sample_file = '{voiceId}_0.sample' WHERE id = '{voiceId}';";
+            drop.ExecuteNonQuery();
+        }
+        File.WriteAllBytes(Path.Combine(_server.DataDirectory, "dubbing", voiceId + "_0.sample"), TestAudio.SpeechLikeWav());
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+        _gate.Holding = false;
+        _server = await _server.RestartAsync();
+        using (var client = new DubbingClient(_server, key.Secret))
+        {
+            Assert.Equal(3, (await client.WaitForDubAsync(dubId, "done"))["apiCreditsUsed"]!.GetValue<int>());
+            Assert.Equal(3.0, (await client.WaitForVoiceAsync(voiceId, "ready"))["sampleDuration"]!.GetValue<double>());
+        }
+        Assert.Contains(_server.Logs, l => l.Contains("Resuming dubbing work left by a previous run: 1 dubs, 1 voices", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ACustomVoice_IsCreated_Trained_AndThenUsableForADub()
     {
         using var client = await ClientAsync();
