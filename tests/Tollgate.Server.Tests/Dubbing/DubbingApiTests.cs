@@ -267,6 +267,50 @@ public sealed class DubbingApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADubWhoseProcessingKeepsFailing_EndsInError_WithItsCreditsRefunded()
+    {
+        await _server.DisposeAsync();
+        var processor = new BrokenProcessor();
+        _server = await TollgateServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Tollgate:Jobs:MaxAttempts"] = "3",
+            ["Tollgate:Jobs:RetrySeconds"] = "0.05",
+            ["Tollgate:Jobs:MaxRetrySeconds"] = "0.05",
+            ["Tollgate:Jobs:PollSeconds"] = "0.05",
+        }, s => s.AddSingleton<IDubProcessor>(processor));
+        using var client = await ClientAsync();
+        var id = await client.CreateDubAsync(TestAudio.SpeechLikeWav());
+        await client.PostAsync($"v1/me/dubs/{id}/preprocess");
+        await client.WaitForDubAsync(id, "preprocessed");
+        var (_, queued) = await client.PostAsync($"v1/me/dubs/{id}/generate");
+        Assert.Equal(3, queued["apiCreditsUsed"]!.GetValue<int>());
+
+        var failed = await client.WaitForDubAsync(id, "error");
+        Assert.Equal("processing_failed", failed["errorCode"]!.GetValue<string>());
+        Assert.Equal(0, failed["apiCreditsUsed"]!.GetValue<int>());
+        Assert.Equal(36_000, failed["apiCreditsLeft"]!.GetValue<int>());
+        Assert.Equal(3, processor.Renders); // once per attempt, then given up
+        Assert.DoesNotContain("disk on fire", failed.ToJsonString()); // the cause is logged, not shown to the caller
+        Assert.Contains(_server.Logs, l => l.Contains("disk on fire", StringComparison.Ordinal));
+    }
+
+    /// <summary>A processor whose every render fails the way a broken disk or model would (not a bad input).</summary>
+    private sealed class BrokenProcessor : IDubProcessor
+    {
+        private int _renders;
+
+        public int Renders => Volatile.Read(ref _renders);
+
+        public long Render(Stream input, Stream output, CancellationToken ct)
+        {
+            Interlocked.Increment(ref _renders);
+            throw new IOException("disk on fire");
+        }
+
+        public double? MeasureLoudness(Stream sample, CancellationToken ct) => null;
+    }
+
+    [Fact]
     public async Task ACustomVoice_IsCreated_Trained_AndThenUsableForADub()
     {
         using var client = await ClientAsync();
