@@ -3,9 +3,11 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Tollgate.Blobs;
 using Tollgate.Dubbing;
 using Tollgate.Identity;
+using Tollgate.Jobs;
 using Tollgate.Metering;
 using Tollgate.Storage.Sqlite.Dubbing;
 using Tollgate.Storage.Sqlite.Identity;
+using Tollgate.Storage.Sqlite.Jobs;
 using Tollgate.Storage.Sqlite.Metering;
 
 namespace Tollgate.Storage.Sqlite;
@@ -15,7 +17,7 @@ internal static class SqliteStorageServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the SQLite file behind <paramref name="connectionString"/> (a relative file lives in
-    /// <paramref name="dataDirectory"/>) with its migrator, the identity store, the usage ledger and the dubbing store
+    /// <paramref name="dataDirectory"/>) with its migrator, the identity store, the usage ledger, the dubbing store and the job store
     /// on it, and the blob store in <paramref name="dataDirectory"/>. The file is migrated once, when the first store is
     /// made (at start-up: the hosted services need them), before any store reads or writes it.
     /// </summary>
@@ -34,6 +36,7 @@ internal static class SqliteStorageServiceCollectionExtensions
         services.AddSingleton<IIdentityStore>(sp => new SqliteIdentityStore(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IUsageLedger>(sp => new SqliteUsageLedger(sp.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IDubbingStore>(sp => new SqliteDubbingStore(sp.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<IJobStore>(sp => new SqliteJobStore(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IBlobStore>(new FileSystemBlobStore(dataDirectory));
         return services;
     }

@@ -36,6 +36,9 @@ internal static class DubbingCodes
     public const string InputMissing = "input_missing";
     public const string InputTooLong = "input_too_long";
     public const string SampleTooShort = "sample_too_short";
+
+    /// <summary>The background work kept failing until its attempts ran out (the job engine gave up on it).</summary>
+    public const string ProcessingFailed = "processing_failed";
 }
 
 /// <summary>
@@ -61,6 +64,16 @@ internal static class DubLifecycle
         (DubStatus.Finalizing, DubStatus.Done or DubStatus.Processing or DubStatus.Error) => true,
         _ => false,
     };
+
+    /// <summary>The dub moved to <paramref name="to"/> at <paramref name="at"/>; throws when the lifecycle does not allow that step.</summary>
+    public static Dub Step(Dub dub, DubStatus to, DateTimeOffset at)
+    {
+        if (!IsAllowed(dub.Status, to))
+        {
+            throw new InvalidOperationException($"A dub cannot go from {Wire(dub.Status)} to {Wire(to)}.");
+        }
+        return dub with { Status = to, UpdatedAt = at };
+    }
 
     /// <summary>Statuses a worker moves on by itself; a restart resumes every dub found in one of them.</summary>
     public static bool IsWorkPending(DubStatus status) =>

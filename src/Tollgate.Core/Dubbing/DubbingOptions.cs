@@ -24,12 +24,6 @@ internal sealed class DubbingOptions
     /// <summary>Whether links may connect to loopback, private, link-local or other internal addresses (default false: refused).</summary>
     public bool AllowPrivateSourceAddresses { get; set; }
 
-    /// <summary>Dubs and voices worked on at once (default 2).</summary>
-    public int Workers { get; set; } = 2;
-
-    /// <summary>How often workers look for work nobody signalled (another node's, or a retry), in seconds (default 2).</summary>
-    public double PollSeconds { get; set; } = 2;
-
     /// <summary>Every problem with these settings, so start-up can report them all at once.</summary>
     public IEnumerable<string> Validate()
     {
@@ -41,14 +35,6 @@ internal sealed class DubbingOptions
         if (MonthlyCredits < 0)
         {
             yield return $"{SectionPath}:MonthlyCredits must be ≥ 0.";
-        }
-        if (Workers is < 1 or > 64)
-        {
-            yield return $"{SectionPath}:Workers must be between 1 and 64.";
-        }
-        if (!double.IsFinite(PollSeconds) || PollSeconds is < 0.05 or > 3600)
-        {
-            yield return $"{SectionPath}:PollSeconds must be between 0.05 and 3600.";
         }
         foreach (var host in AllowedSourceHosts)
         {

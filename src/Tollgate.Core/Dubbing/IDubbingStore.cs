@@ -44,6 +44,9 @@ public interface IDubbingStore
     /// <summary>A voice <paramref name="userId"/> may see: a stock voice, or one of their own custom voices.</summary>
     Task<Voice?> GetVoiceAsync(string voiceId, string userId, CancellationToken ct = default);
 
+    /// <summary>The voice whoever owns it (for workers).</summary>
+    Task<Voice?> GetVoiceAsync(string voiceId, CancellationToken ct = default);
+
     Task<bool> UpdateVoiceAsync(Voice voice, VoiceStatus expected, CancellationToken ct = default);
 
     /// <summary>Every voice <paramref name="userId"/> may see: the stock catalogue and their own custom voices, in id order.</summary>

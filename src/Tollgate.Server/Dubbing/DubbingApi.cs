@@ -84,7 +84,7 @@ internal static class DubbingApi
         _ => StatusCodes.Status422UnprocessableEntity,
     }, refusal.Code, refusal.Detail);
 
-    private static async Task<IResult> DubAsync(HttpContext context, DubbingService dubbing, Dub dub, int status, CancellationToken ct)
+    private static async Task<IResult> DubAsync(HttpContext context, DubbingRequests dubbing, Dub dub, int status, CancellationToken ct)
     {
         var balance = await dubbing.BalanceAsync(dub.OrgId, ct);
         return DubbingJson.Ok(DubDto.From(dub, balance.Left, BaseUrl(context)), status);
@@ -92,7 +92,7 @@ internal static class DubbingApi
 
     // ---- account and voices -------------------------------------------------------------------------------------
 
-    private static async Task<IResult> GetAccount(HttpContext context, DubbingService dubbing, IIdentityStore identity, CancellationToken ct)
+    private static async Task<IResult> GetAccount(HttpContext context, DubbingRequests dubbing, IIdentityStore identity, CancellationToken ct)
     {
         var caller = Caller(context);
         var org = await identity.GetOrganizationAsync(caller.OrgId, ct);
@@ -132,7 +132,7 @@ internal static class DubbingApi
     private static string[] List(StringValues values) =>
         [.. values.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct(StringComparer.OrdinalIgnoreCase)];
 
-    private static async Task<IResult> CreateVoice(HttpContext context, DubbingService dubbing, CancellationToken ct)
+    private static async Task<IResult> CreateVoice(HttpContext context, DubbingRequests dubbing, CancellationToken ct)
     {
         var (body, invalid) = await ReadJsonAsync<CreateVoiceRequest>(context, "{\"name\", \"language\"}", ct);
         if (invalid is not null)
@@ -148,12 +148,12 @@ internal static class DubbingApi
         return DubbingJson.Ok(VoiceDto.From(created.Value), StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> GetVoice(HttpContext context, string voiceId, DubbingService dubbing, CancellationToken ct) =>
+    private static async Task<IResult> GetVoice(HttpContext context, string voiceId, DubbingRequests dubbing, CancellationToken ct) =>
         await dubbing.GetOwnVoiceAsync(Caller(context), voiceId, ct) is { } voice
             ? DubbingJson.Ok(VoiceDto.From(voice))
             : Error(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"No voice '{voiceId}'.");
 
-    private static async Task<IResult> CloneVoice(HttpContext context, string voiceId, DubbingService dubbing, IOptions<TollgateOptions> options, CancellationToken ct)
+    private static async Task<IResult> CloneVoice(HttpContext context, string voiceId, DubbingRequests dubbing, IOptions<TollgateOptions> options, CancellationToken ct)
     {
         var caller = Caller(context);
         // Refuse before reading a sample that could not be used.
@@ -176,7 +176,7 @@ internal static class DubbingApi
 
     // ---- dubs ---------------------------------------------------------------------------------------------------
 
-    private static async Task<IResult> CreateDub(HttpContext context, DubbingService dubbing, SourceFetcher fetcher, IOptions<TollgateOptions> options, CancellationToken ct)
+    private static async Task<IResult> CreateDub(HttpContext context, DubbingRequests dubbing, SourceFetcher fetcher, IOptions<TollgateOptions> options, CancellationToken ct)
     {
         var caller = Caller(context);
         DubbingResult<Dub> created;
@@ -241,24 +241,24 @@ internal static class DubbingApi
         return await DubAsync(context, dubbing, created.Value, StatusCodes.Status201Created, ct);
     }
 
-    private static async Task<IResult> GetDub(HttpContext context, string dubId, DubbingService dubbing, CancellationToken ct) =>
+    private static async Task<IResult> GetDub(HttpContext context, string dubId, DubbingRequests dubbing, CancellationToken ct) =>
         await dubbing.GetDubAsync(Caller(context), dubId, ct) is { } dub
             ? await DubAsync(context, dubbing, dub, StatusCodes.Status200OK, ct)
             : Error(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"No dub '{dubId}'.");
 
-    private static async Task<IResult> Preprocess(HttpContext context, string dubId, DubbingService dubbing, CancellationToken ct)
+    private static async Task<IResult> Preprocess(HttpContext context, string dubId, DubbingRequests dubbing, CancellationToken ct)
     {
         var result = await dubbing.PreprocessAsync(Caller(context), dubId, ct);
         return result.Value is { } dub ? await DubAsync(context, dubbing, dub, StatusCodes.Status202Accepted, ct) : Refused(result.Refusal!);
     }
 
-    private static async Task<IResult> Generate(HttpContext context, string dubId, DubbingService dubbing, CancellationToken ct)
+    private static async Task<IResult> Generate(HttpContext context, string dubId, DubbingRequests dubbing, CancellationToken ct)
     {
         var result = await dubbing.GenerateAsync(Caller(context), dubId, ct);
         return result.Value is { } dub ? await DubAsync(context, dubbing, dub, StatusCodes.Status202Accepted, ct) : Refused(result.Refusal!);
     }
 
-    private static async Task<IResult> GetResult(HttpContext context, string dubId, DubbingService dubbing, CancellationToken ct)
+    private static async Task<IResult> GetResult(HttpContext context, string dubId, DubbingRequests dubbing, CancellationToken ct)
     {
         if (await dubbing.GetDubAsync(Caller(context), dubId, ct) is not { } dub)
         {

@@ -6,6 +6,7 @@ using Tollgate.Server.Admin;
 using Tollgate.Server.Admission;
 using Tollgate.Server.Backends;
 using Tollgate.Server.Dubbing;
+using Tollgate.Server.Jobs;
 using Tollgate.Server.Models;
 
 namespace Tollgate.Server.Hosting;
@@ -37,6 +38,7 @@ internal static class TollgateHostingExtensions
         services.AddLimits();
         services.AddAdmission();
         services.AddDubbing(builder.Configuration);
+        services.AddJobs(builder.Configuration);
         services.AddModelsApi();
         services.AddBackends();
 

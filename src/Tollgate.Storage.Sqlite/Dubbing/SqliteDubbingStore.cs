@@ -160,6 +160,14 @@ internal sealed class SqliteDubbingStore : IDubbingStore
         return row?.ToVoice();
     }
 
+    public async Task<Voice?> GetVoiceAsync(string voiceId, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<VoiceRow>(new CommandDefinition(
+            $"SELECT {VoiceColumns} FROM dubbing_voices WHERE id = @voiceId", new { voiceId }, cancellationToken: ct));
+        return row?.ToVoice();
+    }
+
     public async Task<bool> UpdateVoiceAsync(Voice voice, VoiceStatus expected, CancellationToken ct = default)
     {
         await using var c = await _db.OpenAsync(ct);

@@ -229,6 +229,89 @@ public sealed class DubbingApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WorkPendingInADatabaseFromBeforeJobs_IsPickedUpOnStart()
+    {
+        _gate.Holding = true;
+        var key = await _server.CreateKeyAsync(Model);
+        string dubId;
+        string voiceId;
+        using (var client = new DubbingClient(_server, key.Secret))
+        {
+            dubId = await client.CreateDubAsync(TestAudio.SpeechLikeWav());
+            await client.PostAsync($"v1/me/dubs/{dubId}/preprocess");
+            await client.WaitForDubAsync(dubId, "preprocessed");
+            await client.PostAsync($"v1/me/dubs/{dubId}/generate");
+            Assert.Equal(dubId, await _gate.Reached.WaitAsync(TimeSpan.FromSeconds(30)));
+            var (_, voice) = await client.PostJsonAsync("v1/me/voices", new { name = "Old", language = "en" });
+            voiceId = voice["voiceId"]!.GetValue<string>();
+        }
+        await _server.StopAsync();
+        // What a server from before the job engine left behind: a dub mid-way and a voice in training, and no jobs table
+        // (nor its migration in the journal).
+        using (var db = new Tollgate.Storage.Sqlite.SqliteDatabase($"Data Source={Path.Combine(_server.DataDirectory, "tollgate.db")}").Open())
+        {
+            using var drop = db.CreateCommand();
+            drop.CommandText = $"DROP TABLE jobs; DELETE FROM {Tollgate.Storage.Sqlite.SqliteMigrator.JournalTable} WHERE ScriptName LIKE '%0002_jobs.sql'; UPDATE dubbing_voices SET status = 'training', sample_file = '{voiceId}_0.sample' WHERE id = '{voiceId}';";
+            drop.ExecuteNonQuery();
+        }
+        File.WriteAllBytes(Path.Combine(_server.DataDirectory, "dubbing", voiceId + "_0.sample"), TestAudio.SpeechLikeWav());
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+        _gate.Holding = false;
+        _server = await _server.RestartAsync();
+        using (var client = new DubbingClient(_server, key.Secret))
+        {
+            Assert.Equal(3, (await client.WaitForDubAsync(dubId, "done"))["apiCreditsUsed"]!.GetValue<int>());
+            Assert.Equal(3.0, (await client.WaitForVoiceAsync(voiceId, "ready"))["sampleDuration"]!.GetValue<double>());
+        }
+        Assert.Contains(_server.Logs, l => l.Contains("Resuming dubbing work left by a previous run: 1 dubs, 1 voices", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ADubWhoseProcessingKeepsFailing_EndsInError_WithItsCreditsRefunded()
+    {
+        await _server.DisposeAsync();
+        var processor = new BrokenProcessor();
+        _server = await TollgateServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Tollgate:Jobs:MaxAttempts"] = "3",
+            ["Tollgate:Jobs:RetrySeconds"] = "0.05",
+            ["Tollgate:Jobs:MaxRetrySeconds"] = "0.05",
+            ["Tollgate:Jobs:PollSeconds"] = "0.05",
+        }, s => s.AddSingleton<IDubProcessor>(processor));
+        using var client = await ClientAsync();
+        var id = await client.CreateDubAsync(TestAudio.SpeechLikeWav());
+        await client.PostAsync($"v1/me/dubs/{id}/preprocess");
+        await client.WaitForDubAsync(id, "preprocessed");
+        var (_, queued) = await client.PostAsync($"v1/me/dubs/{id}/generate");
+        Assert.Equal(3, queued["apiCreditsUsed"]!.GetValue<int>());
+
+        var failed = await client.WaitForDubAsync(id, "error");
+        Assert.Equal("processing_failed", failed["errorCode"]!.GetValue<string>());
+        Assert.Equal(0, failed["apiCreditsUsed"]!.GetValue<int>());
+        Assert.Equal(36_000, failed["apiCreditsLeft"]!.GetValue<int>());
+        Assert.Equal(3, processor.Renders); // once per attempt, then given up
+        Assert.DoesNotContain("disk on fire", failed.ToJsonString()); // the cause is logged, not shown to the caller
+        Assert.Contains(_server.Logs, l => l.Contains("disk on fire", StringComparison.Ordinal));
+    }
+
+    /// <summary>A processor whose every render fails the way a broken disk or model would (not a bad input).</summary>
+    private sealed class BrokenProcessor : IDubProcessor
+    {
+        private int _renders;
+
+        public int Renders => Volatile.Read(ref _renders);
+
+        public long Render(Stream input, Stream output, CancellationToken ct)
+        {
+            Interlocked.Increment(ref _renders);
+            throw new IOException("disk on fire");
+        }
+
+        public double? MeasureLoudness(Stream sample, CancellationToken ct) => null;
+    }
+
+    [Fact]
     public async Task ACustomVoice_IsCreated_Trained_AndThenUsableForADub()
     {
         using var client = await ClientAsync();

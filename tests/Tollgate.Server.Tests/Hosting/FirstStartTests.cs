@@ -177,6 +177,9 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>Ends the process the hard way (SIGKILL), as a crash would.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
+    /// <summary>Completes once the process has exited (after <see cref="Kill"/>, say), its output drained.</summary>
+    public Task WaitForExitAsync() => _process.WaitForExitAsync();
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

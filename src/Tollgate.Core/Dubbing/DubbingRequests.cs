@@ -1,8 +1,8 @@
-using System.IO.Pipelines;
 using System.Text.RegularExpressions;
 using Tollgate.Audio;
 using Tollgate.Blobs;
 using Tollgate.Identity;
+using Tollgate.Jobs;
 using Tollgate.Limits;
 
 namespace Tollgate.Dubbing;
@@ -25,50 +25,22 @@ internal readonly record struct DubbingResult<T>(T? Value, DubbingRefusal? Refus
 }
 
 /// <summary>
-/// The dubbing workflow. Callers create dubs and voices and ask for transitions, which are checked and then persisted,
-/// or refused with nothing changed. Workers move dubs and voices on one durable step at a time (<see cref="AdvanceAsync"/>,
-/// <see cref="TrainAsync"/>); every step can run again after a crash with the same outcome, so a restart resumes
-/// whatever it finds mid-way. Inputs, results and samples are blobs (<see cref="DubbingBlobs"/>), each written whole
-/// or not at all.
+/// What callers of the dubbing workflow ask for: creating dubs and voices and the transitions they request (preprocess,
+/// generate, clone), each checked and then persisted, or refused with nothing changed. A transition that leaves work
+/// for the background hands it to the job engine as a durable job right after it is stored (a job lost to a crash in
+/// between is enqueued again at the next start, <see cref="DubbingJobs.EnqueuePendingAsync"/>); the work itself is
+/// <see cref="DubProcessing"/>'s and <see cref="VoiceTraining"/>'s.
 /// </summary>
-internal sealed partial class DubbingService(IDubbingStore store, IBlobStore blobs, TimeProvider time, DubbingOptions options, IDubProcessingGate gate, IDubProcessor processor)
+internal sealed partial class DubbingRequests(IDubbingStore store, IBlobStore blobs, TimeProvider time, DubbingOptions options, JobQueue jobs)
 {
     private const int MaxNameLength = 200;
-    private const long MinSampleMs = 1000;
-
-    private readonly Lock _wakeLock = new();
-    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     [GeneratedRegex("^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
     private static partial Regex LanguageCode();
 
-    /// <summary>The time, to the millisecond the store keeps, so an answer shows the same time as a later read.</summary>
     private DateTimeOffset Now() => Timestamps.Now(time);
 
     public int MonthlyCredits => options.MonthlyCredits;
-
-    /// <summary>Completes when there may be new work for the workers (a preprocess, a generate, a clone).</summary>
-    public Task WorkSignal
-    {
-        get
-        {
-            lock (_wakeLock)
-            {
-                return _wake.Task;
-            }
-        }
-    }
-
-    private void Wake()
-    {
-        TaskCompletionSource previous;
-        lock (_wakeLock)
-        {
-            previous = _wake;
-            _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-        previous.TrySetResult();
-    }
 
     public static bool IsLanguageCode(string? value) => value is { Length: <= 35 } && LanguageCode().IsMatch(value);
 
@@ -187,7 +159,7 @@ internal sealed partial class DubbingService(IDubbingStore store, IBlobStore blo
         {
             return await ChangedMeanwhileAsync(caller, dub, static d => DubLifecycle.CanPreprocess(d), ct);
         }
-        Wake();
+        await DubbingJobs.EnqueueAsync(jobs, next);
         return next;
     }
 
@@ -209,7 +181,7 @@ internal sealed partial class DubbingService(IDubbingStore store, IBlobStore blo
         switch (outcome.Status)
         {
             case ChargeStatus.Charged:
-                Wake();
+                await DubbingJobs.EnqueueAsync(jobs, next);
                 return next;
             case ChargeStatus.InsufficientCredits:
                 return DubLifecycle.InsufficientCredits(dub, outcome.CreditsLeft);
@@ -224,164 +196,9 @@ internal sealed partial class DubbingService(IDubbingStore store, IBlobStore blo
             ? refusal
             : new DubbingRefusal(RefusalKind.Conflict, DubbingCodes.InvalidState, $"Dub {seen.Id} changed meanwhile; fetch it and try again.");
 
-    private Dub Step(Dub dub, DubStatus to)
-    {
-        if (!DubLifecycle.IsAllowed(dub.Status, to))
-        {
-            throw new InvalidOperationException($"A dub cannot go from {DubLifecycle.Wire(dub.Status)} to {DubLifecycle.Wire(to)}.");
-        }
-        return dub with { Status = to, UpdatedAt = Now() };
-    }
+    private Dub Step(Dub dub, DubStatus to) => DubLifecycle.Step(dub, to, Now());
 
     private static DubbingRefusal NotFound(string what, string id) => new(RefusalKind.NotFound, DubbingCodes.NotFound, $"No {what} '{id}'.");
-
-    /// <summary>
-    /// Moves one dub on by one durable step; returns the dub as stored afterwards, or null when it needs nothing more
-    /// (or someone else moved it). Each step is idempotent: after a crash it is simply taken again.
-    /// </summary>
-    public async Task<Dub?> AdvanceAsync(Dub dub, CancellationToken ct)
-    {
-        switch (dub.Status)
-        {
-            case DubStatus.Preprocessing:
-                return await StoreAsync(await PreprocessedAsync(dub, ct), dub.Status, ct);
-            case DubStatus.Queued:
-                var hasInput = await blobs.ExistsAsync(DubbingBlobs.Input(dub.Id), ct);
-                return await StoreAsync(hasInput ? Step(dub, DubStatus.Starting) : InputMissing(dub), dub.Status, ct);
-            case DubStatus.Starting:
-                return await StoreAsync(Step(dub, DubStatus.Processing), dub.Status, ct);
-            case DubStatus.Processing:
-                await gate.WaitAsync(dub, ct);
-                return await StoreAsync(await RenderAsync(dub, ct), dub.Status, ct);
-            case DubStatus.Finalizing:
-                // A result lost before the dub was done (the folder was cleaned, say) is rendered again.
-                var hasResult = await blobs.ExistsAsync(DubbingBlobs.Result(dub.Id), ct);
-                return await StoreAsync(Step(dub, hasResult ? DubStatus.Done : DubStatus.Processing), dub.Status, ct);
-            default:
-                return null;
-        }
-    }
-
-    private async Task<Dub> PreprocessedAsync(Dub dub, CancellationToken ct)
-    {
-        ProbeResult probe;
-        await using (var input = await blobs.OpenReadAsync(DubbingBlobs.Input(dub.Id), ct))
-        {
-            if (input is null)
-            {
-                return InputMissing(dub);
-            }
-            probe = AudioProbe.Probe(input);
-        }
-        if (!probe.Success || probe.Info.DurationMs <= 0)
-        {
-            return Step(dub, DubStatus.Error) with
-            {
-                ErrorCode = DubbingCodes.UnprocessableAudio,
-                ErrorMessage = "The input is not audio whose duration can be read: " + (probe.Detail ?? "it holds no samples."),
-            };
-        }
-        return Step(dub, DubStatus.Preprocessed) with
-        {
-            InputDurationMs = probe.Info.DurationMs,
-            RequiredCredits = DubbingCredits.For(probe.Info.DurationMs),
-            InputFormat = ContainerName(probe.Info.Container) + "/" + probe.Info.Codec,
-        };
-    }
-
-    private static string ContainerName(AudioContainer container) => container switch
-    {
-        AudioContainer.Raw => "raw",
-        AudioContainer.Wav => "wav",
-        AudioContainer.Aiff => "aiff",
-        AudioContainer.Au => "au",
-        AudioContainer.Flac => "flac",
-        AudioContainer.Mp3 => "mp3",
-        AudioContainer.Ogg => "ogg",
-        AudioContainer.Mp4 => "mp4",
-        AudioContainer.Matroska => "matroska",
-        AudioContainer.Adts => "adts",
-        AudioContainer.Amr => "amr",
-        _ => "asf",
-    };
-
-    private Dub InputMissing(Dub dub) => Step(dub, DubStatus.Error) with
-    {
-        ErrorCode = DubbingCodes.InputMissing,
-        ErrorMessage = "The dub's input file is no longer on the server.",
-    };
-
-    /// <summary>
-    /// Renders the input straight into the result blob (through a pipe, so nothing is buffered whole): the blob store
-    /// keeps the result only once all of it is written, so a render that fails or is interrupted leaves no result.
-    /// </summary>
-    private async Task<Dub> RenderAsync(Dub dub, CancellationToken ct)
-    {
-        await using var input = await blobs.OpenReadAsync(DubbingBlobs.Input(dub.Id), ct);
-        if (input is null)
-        {
-            return InputMissing(dub);
-        }
-        var pipe = new Pipe();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var render = Task.Run(() =>
-        {
-            try
-            {
-                using (var output = pipe.Writer.AsStream(leaveOpen: true))
-                {
-                    processor.Render(input, output, stop.Token);
-                }
-                pipe.Writer.Complete();
-            }
-            catch (Exception ex)
-            {
-                // The reader side fails with this too, so the half-written result is discarded.
-                pipe.Writer.Complete(ex);
-                throw;
-            }
-        }, CancellationToken.None);
-        try
-        {
-            await using var rendered = pipe.Reader.AsStream();
-            await blobs.PutAsync(DubbingBlobs.Result(dub.Id), rendered, ct);
-        }
-        catch
-        {
-            stop.Cancel();
-            try
-            {
-                await render;
-            }
-            catch (DubRenderException ex)
-            {
-                return Step(dub, DubStatus.Error) with { ErrorCode = ex.Code, ErrorMessage = ex.Message };
-            }
-            catch
-            {
-                // What the store said is the failure to report.
-            }
-            throw;
-        }
-        await render;
-        return Step(dub, DubStatus.Finalizing);
-    }
-
-    private async Task<Dub?> StoreAsync(Dub next, DubStatus expected, CancellationToken ct)
-    {
-        bool stored;
-        if (next.Status == DubStatus.Error && DubLifecycle.IsCharged(expected))
-        {
-            // A dub that fails after its credits were charged gives them back, in the same transaction.
-            next = next with { ApiCreditsUsed = 0 };
-            stored = await store.UpdateDubWithRefundAsync(next, expected, DubbingCredits.RefundId(next.Id), next.UpdatedAt, ct);
-        }
-        else
-        {
-            stored = await store.UpdateDubAsync(next, expected, ct);
-        }
-        return stored && DubLifecycle.IsWorkPending(next.Status) ? next : null;
-    }
 
     // ---- voices -----------------------------------------------------------------------------------------------
 
@@ -467,46 +284,7 @@ internal sealed partial class DubbingService(IDubbingStore store, IBlobStore blo
         {
             await blobs.DeleteAsync(DubbingBlobs.Sample(previous), CancellationToken.None);
         }
-        Wake();
+        await DubbingJobs.EnqueueAsync(jobs, next);
         return next;
-    }
-
-    /// <summary>
-    /// Trains a voice: the reference has no voice model to fit, so training measures the sample (its duration, and
-    /// for uncompressed samples its RMS loudness) and makes the voice ready — or fails it with an errorCode.
-    /// </summary>
-    public async Task TrainAsync(Voice voice, CancellationToken ct)
-    {
-        if (voice.Status != VoiceStatus.Training)
-        {
-            return;
-        }
-        var next = await MeasureAsync(voice, ct);
-        await store.UpdateVoiceAsync(next, VoiceStatus.Training, ct);
-    }
-
-    private async Task<Voice> MeasureAsync(Voice voice, CancellationToken ct)
-    {
-        await using var sample = voice.SampleFile is { } name ? await blobs.OpenReadAsync(DubbingBlobs.Sample(name), ct) : null;
-        if (sample is null)
-        {
-            return voice with { Status = VoiceStatus.Error, ErrorCode = DubbingCodes.InputMissing, ErrorMessage = "The voice's sample is no longer on the server." };
-        }
-        return await Task.Run(() => Measure(voice, sample, ct), ct);
-    }
-
-    private Voice Measure(Voice voice, Stream sample, CancellationToken ct)
-    {
-        var probe = AudioProbe.Probe(sample);
-        if (!probe.Success)
-        {
-            return voice with { Status = VoiceStatus.Error, ErrorCode = DubbingCodes.UnprocessableAudio, ErrorMessage = "The sample is not readable audio: " + probe.Detail };
-        }
-        if (probe.Info.DurationMs < MinSampleMs)
-        {
-            return voice with { Status = VoiceStatus.Error, ErrorCode = DubbingCodes.SampleTooShort, ErrorMessage = $"A voice sample must be at least {MinSampleMs / 1000} s long." };
-        }
-        var loudness = processor.MeasureLoudness(sample, ct);
-        return voice with { Status = VoiceStatus.Ready, SampleDurationMs = probe.Info.DurationMs, SampleLoudnessDb = loudness };
     }
 }
