@@ -1,7 +1,7 @@
 namespace Tollgate.Dubbing;
 
 /// <summary>The <c>Tollgate:Dubbing</c> configuration section.</summary>
-internal sealed class DubbingOptions
+internal sealed record DubbingOptions
 {
     public const string SectionPath = "Tollgate:Dubbing";
 

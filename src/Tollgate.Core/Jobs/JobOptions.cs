@@ -5,7 +5,7 @@ namespace Tollgate.Jobs;
 /// <c>Tollgate:Dubbing:PollSeconds</c>, which set the dubbing workers before the engine served every job, still
 /// apply when this section does not set them.
 /// </summary>
-internal sealed class JobOptions
+internal sealed record JobOptions
 {
     public const string SectionPath = "Tollgate:Jobs";
 

@@ -4,7 +4,7 @@ namespace Tollgate.Metering;
 /// The optional organization-wide monthly cap (DESIGN 3.3): audio hours across all models, on top of each key's
 /// per-model limits. Disabled (0) by default. Configuration section <c>Tollgate:Quotas</c>.
 /// </summary>
-internal sealed class QuotaOptions
+internal sealed record QuotaOptions
 {
     public const string SectionPath = "Tollgate:Quotas";
 

@@ -22,7 +22,7 @@ namespace Tollgate.RateLimiting;
 /// or by environment: <c>Tollgate__RateLimits__Rules__per-second__Limit=5</c>, <c>Tollgate__RateLimits__Rules__per-second__Window=1s</c>,
 /// <c>Tollgate__RateLimits__Surfaces__Dubbing=global,per-second</c>.
 /// </example>
-internal sealed class RateLimitSettings
+internal sealed record RateLimitSettings
 {
     /// <summary>
     /// Rules by name (keys compared ignoring case). Starts with the four default rules of

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Tollgate.Blobs;
 using Tollgate.Dubbing;
 using Tollgate.Jobs;
+using Tollgate.Server.Hosting;
 
 namespace Tollgate.Server.Dubbing;
 
@@ -11,8 +12,7 @@ internal static class DubbingServiceCollectionExtensions
 {
     public static IServiceCollection AddDubbing(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<DubbingOptions>().Bind(configuration.GetSection(DubbingOptions.SectionPath)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<DubbingOptions>, DubbingOptionsValidator>();
+        services.AddValidatedOptions<DubbingOptions>(DubbingOptions.SectionPath, static o => o.Validate());
         services.AddSingleton<IDubProcessingGate, OpenDubProcessingGate>();
         services.TryAddSingleton(Tollgate.Backends.Reference.Dubbing.ReferenceDubRenderer.Processor);
         services.AddSingleton(sp => new DubbingRequests(
@@ -37,11 +37,5 @@ internal static class DubbingServiceCollectionExtensions
         // Registered before the job engine (AddJobs), so the start-up sweep has run when the engine first claims.
         services.AddHostedService<DubbingStartup>();
         return services;
-    }
-
-    private sealed class DubbingOptionsValidator : IValidateOptions<DubbingOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, DubbingOptions options) =>
-            options.Validate().ToList() is { Count: > 0 } errors ? ValidateOptionsResult.Fail(errors) : ValidateOptionsResult.Success;
     }
 }

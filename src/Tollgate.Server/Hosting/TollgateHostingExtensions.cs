@@ -19,10 +19,7 @@ internal static class TollgateHostingExtensions
         var services = builder.Services;
         builder.Logging.AddKeySafeLogging();
 
-        services.AddOptions<TollgateOptions>()
-            .BindConfiguration(TollgateOptions.Section)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddOptions<TollgateOptions>().BindConfiguration(TollgateOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TollgateOptions>, TollgateOptionsValidator>();
 
         services.AddSingleton(TimeProvider.System);

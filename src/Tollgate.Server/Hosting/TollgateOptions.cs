@@ -1,9 +1,7 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace Tollgate.Server.Hosting;
 
 /// <summary>The <c>Tollgate</c> configuration section (appsettings.json, env <c>Tollgate__...</c>).</summary>
-internal sealed class TollgateOptions
+internal sealed record TollgateOptions
 {
     public const string Section = "Tollgate";
 
@@ -18,25 +16,23 @@ internal sealed class TollgateOptions
     public string? SpoolDirectory { get; set; }
 }
 
-internal sealed class AdminOptions
+internal sealed record AdminOptions
 {
     /// <summary>The admin bearer token. Empty: one is generated on first start, stored (hashed) and printed once.</summary>
     public string? Token { get; set; }
 }
 
-internal sealed class BootstrapOptions
+internal sealed record BootstrapOptions
 {
     /// <summary>Create a demo organization, user and key on first start with an empty store (default true).</summary>
     public bool CreateDemo { get; set; } = true;
 
-    [Range(1, 10_000)]
     public int DemoConcurrency { get; set; } = 5;
 
-    [Range(0.0, 1_000_000.0)]
     public double DemoMonthlyAudioHours { get; set; } = 10;
 }
 
-internal sealed class BackendOptions
+internal sealed record BackendOptions
 {
     /// <summary>
     /// The upstream base URL, e.g. <c>https://models.internal:8443</c>. Batch requests go to

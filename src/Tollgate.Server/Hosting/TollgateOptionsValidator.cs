@@ -25,6 +25,14 @@ internal sealed class TollgateOptionsValidator : IValidateOptions<TollgateOption
                 errors.Add($"{path}:Url must be an absolute http:// or https:// URL (was '{backend.Url}').");
             }
         }
+        if (options.Bootstrap.DemoConcurrency is < 1 or > 10_000)
+        {
+            errors.Add($"{TollgateOptions.Section}:Bootstrap:DemoConcurrency must be between 1 and 10000 (was {options.Bootstrap.DemoConcurrency}).");
+        }
+        if (!double.IsFinite(options.Bootstrap.DemoMonthlyAudioHours) || options.Bootstrap.DemoMonthlyAudioHours is < 0 or > 1_000_000)
+        {
+            errors.Add($"{TollgateOptions.Section}:Bootstrap:DemoMonthlyAudioHours must be a number of hours between 0 and 1000000 (was {options.Bootstrap.DemoMonthlyAudioHours}).");
+        }
         if (options.Admin.Token is { Length: > 0 and < 16 })
         {
             errors.Add($"{TollgateOptions.Section}:Admin:Token must be at least 16 characters long.");

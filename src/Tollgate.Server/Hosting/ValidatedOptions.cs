@@ -13,6 +13,14 @@ internal static class ValidatedOptions
         where T : class
     {
         services.AddOptions<T>().BindConfiguration(sectionPath).ValidateOnStart();
+        return services.AddOptionsValidator(validate);
+    }
+
+    /// <summary>The one validator of <typeparamref name="T"/>, for a section bound some other way (validated at start-up all the same).</summary>
+    public static IServiceCollection AddOptionsValidator<T>(this IServiceCollection services, Func<T, IEnumerable<string>> validate)
+        where T : class
+    {
+        services.AddOptions<T>().ValidateOnStart();
         services.AddSingleton<IValidateOptions<T>>(new Validator<T>(validate));
         return services;
     }

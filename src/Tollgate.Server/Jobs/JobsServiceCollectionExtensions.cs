@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Tollgate.Dubbing;
 using Tollgate.Jobs;
+using Tollgate.Server.Hosting;
 
 namespace Tollgate.Server.Jobs;
 
@@ -26,7 +27,7 @@ internal static class JobsServiceCollectionExtensions
                 configuration.GetSection(JobOptions.SectionPath).Bind(o);
             })
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<JobOptions>, JobOptionsValidator>();
+        services.AddOptionsValidator<JobOptions>(static o => o.Validate());
         services.AddSingleton<JobWakeSignal>();
         services.AddSingleton(sp => new JobQueue(
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<JobWakeSignal>(), sp.GetRequiredService<IOptions<JobOptions>>().Value));
@@ -40,11 +41,5 @@ internal static class JobsServiceCollectionExtensions
             sp.GetRequiredService<JobEngineLog>()));
         services.AddHostedService<JobEngineService>();
         return services;
-    }
-
-    private sealed class JobOptionsValidator : IValidateOptions<JobOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, JobOptions options) =>
-            options.Validate().ToList() is { Count: > 0 } errors ? ValidateOptionsResult.Fail(errors) : ValidateOptionsResult.Success;
     }
 }
