@@ -3,8 +3,12 @@ using Microsoft.Data.Sqlite;
 namespace Tollgate.Storage.Sqlite;
 
 /// <summary>
-/// The embedded store: one SQLite file in WAL mode (its tables are made by <see cref="SqliteMigrator"/>). Opens pooled connections with the pragmas every
-/// Tollgate table relies on (foreign keys, a busy timeout, full fsync on commit so a kill -9 loses nothing committed).
+/// The embedded store: one SQLite file in WAL mode (its tables are made by <see cref="SqliteMigrator"/>). Opens pooled
+/// connections with what every Tollgate table relies on: foreign keys (<c>Foreign Keys=True</c>, set by
+/// Microsoft.Data.Sqlite once per physical connection), waiting out a busy file for up to 30 s (SQLite's busy
+/// handler, set through the C API on every open: no statement to prepare) and a full fsync on commit so a kill -9
+/// loses nothing committed (<c>synchronous=FULL</c>, SQLite's default, checked by a test rather than re-set). Running
+/// the three as pragmas on every pooled open cost each store call a prepared statement.
 /// </summary>
 internal sealed class SqliteDatabase
 {
@@ -14,6 +18,7 @@ internal sealed class SqliteDatabase
         {
             Pooling = true,
             DefaultTimeout = 30,
+            ForeignKeys = true,
         };
         if (builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource))
         {
@@ -61,9 +66,7 @@ internal sealed class SqliteDatabase
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;";
-        command.ExecuteNonQuery();
+        WaitWhenBusy(connection);
         return connection;
     }
 
@@ -71,9 +74,11 @@ internal sealed class SqliteDatabase
     {
         var connection = new SqliteConnection(ConnectionString);
         await connection.OpenAsync(ct).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;";
-        await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        WaitWhenBusy(connection);
         return connection;
     }
+
+    private const int BusyTimeoutMs = 30_000;
+
+    private static void WaitWhenBusy(SqliteConnection connection) => SQLitePCL.raw.sqlite3_busy_timeout(connection.Handle, BusyTimeoutMs);
 }

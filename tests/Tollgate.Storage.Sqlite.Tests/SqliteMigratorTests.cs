@@ -193,15 +193,4 @@ public sealed class SqliteMigratorTests : IDisposable
         using var c = Connect();
         Assert.Equal(SqliteMigrator.Scripts, Journal(c));
     }
-
-    [Fact]
-    public void TheStoresConnections_KeepTheDurabilityPragmas()
-    {
-        var database = _file.Open();
-        using var c = database.Open();
-        Assert.Equal("wal", c.ExecuteScalar<string>("PRAGMA journal_mode;"));
-        Assert.Equal(2L, c.ExecuteScalar<long>("PRAGMA synchronous;")); // FULL: a commit is on disk before it returns
-        Assert.Equal(30_000L, c.ExecuteScalar<long>("PRAGMA busy_timeout;"));
-        Assert.Equal(1L, c.ExecuteScalar<long>("PRAGMA foreign_keys;"));
-    }
 }
