@@ -19,6 +19,7 @@ internal static class ErrorCodes
     public const string ConcurrencyLimit = "concurrency_limit";
     public const string RateLimited = "rate_limited";
     public const string PayloadTooLarge = "payload_too_large";
+    public const string UploadTimeout = "upload_timeout";
     public const string EmptyFile = "empty_file";
     public const string UnsupportedFormat = "unsupported_format";
     public const string UnprocessableAudio = "unprocessable_audio";

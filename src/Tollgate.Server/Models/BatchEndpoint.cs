@@ -14,8 +14,10 @@ namespace Tollgate.Server.Models;
 /// <c>POST /api/{model}</c> for the batch models: read the upload as it streams, validate it as the contract
 /// says, probe its real duration, then dispatch to the model's backend and meter what was processed.
 /// </summary>
-internal sealed class BatchEndpoint(BackendRegistry backends, IOptions<TollgateOptions> options)
+internal sealed class BatchEndpoint(BackendRegistry backends, IOptions<TollgateOptions> options, IOptions<UploadOptions> uploads, TimeProvider time)
 {
+    private readonly UploadDeadline _deadline = new(uploads.Value, time);
+
     private readonly string _spoolDirectory = options.Value.SpoolDirectory is { Length: > 0 } configured
         ? configured
         : Path.Combine(Path.GetTempPath(), "tollgate-spool");
@@ -24,7 +26,7 @@ internal sealed class BatchEndpoint(BackendRegistry backends, IOptions<TollgateO
 
     public async Task HandleAsync(HttpContext context, ModelDescriptor model)
     {
-        var (upload, rejection) = await BatchUpload.ReadAsync(context, _spoolDirectory);
+        var (upload, rejection) = await BatchUpload.ReadAsync(context, _spoolDirectory, deadline: _deadline);
         if (rejection is { } refused)
         {
             await refused.WriteAsync(context);
