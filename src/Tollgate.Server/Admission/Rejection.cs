@@ -50,7 +50,7 @@ internal readonly record struct Rejection(int Status, int CloseCode, string Code
     }
 
     /// <summary>A close frame's reason is at most 123 UTF-8 bytes.</summary>
-    private static string CloseReason(string detail)
+    internal static string CloseReason(string detail)
     {
         var text = detail;
         while (System.Text.Encoding.UTF8.GetByteCount(text) > 123)

@@ -28,6 +28,8 @@ internal static class TollgateHostingExtensions
         services.AddSingleton<IValidateOptions<TollgateOptions>, TollgateOptionsValidator>();
 
         services.AddSingleton(TimeProvider.System);
+        services.AddValidatedOptions<ShutdownOptions>(ShutdownOptions.SectionPath, static o => o.Validate());
+        services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) => host.ShutdownTimeout = shutdown.Value.TimeoutValue);
         services.AddSingleton(sp => new SqliteDatabase(ResolveConnectionString(builder.Configuration, builder.Environment)));
         services.AddSingleton<IIdentityStore>(sp => new SqliteIdentityStore(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new KeyAuthenticator(sp.GetRequiredService<IIdentityStore>(), sp.GetRequiredService<TimeProvider>()));

@@ -13,6 +13,9 @@ internal static class ModelsApi
     {
         services.AddValidatedOptions<UploadOptions>(UploadOptions.SectionPath, static o => o.Validate());
         services.AddSingleton<BatchEndpoint>();
+        services.AddValidatedOptions<StreamOptions>(StreamOptions.SectionPath, static o => o.Validate());
+        services.AddSingleton<StreamSupervisor>();
+        services.AddHostedService(sp => sp.GetRequiredService<StreamSupervisor>());
         services.AddSingleton<StreamingEndpoint>();
         return services;
     }
