@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Tollgate.Identity;
 using Tollgate.Limits;
 using Tollgate.Metering;
+using Tollgate.Server.Admission;
 using Tollgate.Server.Http;
 
 namespace Tollgate.Server.Admin;
@@ -175,18 +176,30 @@ internal static class AdminApi
     }
 }
 
-/// <summary>Admin calls need <c>Authorization: Bearer &lt;admin token&gt;</c>.</summary>
-internal sealed class AdminTokenFilter(AdminTokenVerifier verifier) : IEndpointFilter
+/// <summary>
+/// Admin calls need <c>Authorization: Bearer &lt;admin token&gt;</c>. A wrong token is counted against its source
+/// address like a bad API key (<see cref="AuthFailureThrottle"/>); a missing one is not.
+/// </summary>
+internal sealed class AdminTokenFilter(AdminTokenVerifier verifier, AuthFailureThrottle throttle) : IEndpointFilter
 {
+    /// <summary>The Admin API's name in metrics.</summary>
+    internal const string Surface = "Admin";
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        if (await verifier.VerifyAsync(http.Request.Headers.Authorization))
+        var authorization = http.Request.Headers.Authorization.ToString();
+        if (await verifier.VerifyAsync(authorization))
         {
             return await next(context);
         }
         http.Response.Headers.WWWAuthenticate = "Bearer";
-        return ApiError.Result(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidAdminToken,
+        var refusal = new Rejection(StatusCodes.Status401Unauthorized, CloseCodes.Unauthorized, ErrorCodes.InvalidAdminToken,
             "Missing or wrong admin token. Send Authorization: Bearer <token> (Tollgate:Admin:Token, or the one printed on first start).");
+        if (authorization.Length > 0)
+        {
+            refusal = await throttle.FailedAsync(http, Surface, refusal);
+        }
+        return refusal.ToResult(http);
     }
 }

@@ -13,6 +13,16 @@ internal readonly record struct Rejection(int Status, int CloseCode, string Code
     public Task WriteAsync(HttpContext context) =>
         context.WebSockets.IsWebSocketRequest ? CloseWebSocketAsync(context) : WriteHttpAsync(context);
 
+    /// <summary>The HTTP form as a minimal-API result (for endpoint filters), <c>Retry-After</c> included.</summary>
+    public IResult ToResult(HttpContext context)
+    {
+        if (RetryAfterSeconds is { } seconds)
+        {
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return ApiError.Result(Status, Code, Detail);
+    }
+
     private Task WriteHttpAsync(HttpContext context)
     {
         if (RetryAfterSeconds is { } seconds)

@@ -18,6 +18,7 @@ internal static class ErrorCodes
     public const string QuotaExceeded = "quota_exceeded";
     public const string ConcurrencyLimit = "concurrency_limit";
     public const string RateLimited = "rate_limited";
+    public const string AuthThrottled = "auth_throttled";
     public const string PayloadTooLarge = "payload_too_large";
     public const string UploadTimeout = "upload_timeout";
     public const string IdleTimeout = "idle_timeout";
