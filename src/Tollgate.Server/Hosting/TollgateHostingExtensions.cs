@@ -29,7 +29,10 @@ internal static class TollgateHostingExtensions
 
         services.AddSingleton(TimeProvider.System);
         services.AddValidatedOptions<ShutdownOptions>(ShutdownOptions.SectionPath, static o => o.Validate());
-        services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) => host.ShutdownTimeout = shutdown.Value.TimeoutValue);
+        // Read unvalidated here: the host reads its options while it is built, before the start-up validation reports
+        // every section's problems at once (a bad value then stops the server there, naming the setting).
+        services.AddOptions<HostOptions>().Configure<IConfiguration>((host, configuration) =>
+            host.ShutdownTimeout = (configuration.GetSection(ShutdownOptions.SectionPath).Get<ShutdownOptions>() ?? new ShutdownOptions()).TimeoutValue);
         services.AddSingleton(sp => new SqliteDatabase(ResolveConnectionString(builder.Configuration, builder.Environment)));
         services.AddSingleton<IIdentityStore>(sp => new SqliteIdentityStore(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new KeyAuthenticator(sp.GetRequiredService<IIdentityStore>(), sp.GetRequiredService<TimeProvider>()));

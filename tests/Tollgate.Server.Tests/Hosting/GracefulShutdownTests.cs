@@ -82,6 +82,7 @@ public sealed class GracefulShutdownTests : IDisposable
             await WaitForAsync(admin, orgId, Streaming, "reserved_ms", streamedMs);
 
             server.Terminate();
+            var sinceSignal = System.Diagnostics.Stopwatch.StartNew();
 
             foreach (var session in streams)
             {
@@ -109,6 +110,8 @@ public sealed class GracefulShutdownTests : IDisposable
                 Assert.Fail($"the stuck upload was answered {(int)response.StatusCode}");
             });
             Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            // Within the configured bound (8 s, not the 30 s default), give or take the process's own exit.
+            Assert.InRange(sinceSignal.Elapsed, TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(20));
             Assert.Contains("Shutting down: closing 3 open streams", server.Output);
         }
 
