@@ -26,6 +26,7 @@ internal sealed class TollgateMetrics
     private readonly Counter<long> _committed;
     private readonly Counter<long> _windowDecisions;
     private readonly Counter<long> _settleFailures;
+    private readonly Counter<long> _authFailures;
 
     public TollgateMetrics(Meter meter)
     {
@@ -47,6 +48,8 @@ internal sealed class TollgateMetrics
             "Request-rate window decisions, by surface, outcome and rule (the blocking rule when rejected, else the most restrictive).");
         _settleFailures = meter.CreateCounter<long>("tollgate.settle.failures", "{request}",
             "Metered requests whose charge could not be recorded (the ledger refused the write), by model.");
+        _authFailures = meter.CreateCounter<long>("tollgate.auth.failures", "{request}",
+            "Failed authentications (a malformed, unknown or revoked key, a wrong admin token), by surface, the failure's code and outcome (refused: 401; throttled: 429, the source address was past its limit).");
     }
 
     public void Admission(string surface, string? model, string? rejectionCode, long startTimestamp)
@@ -126,6 +129,17 @@ internal sealed class TollgateMetrics
         if (ms > 0 && _committed.Enabled)
         {
             _committed.Add(ms, new KeyValuePair<string, object?>(ModelTag, model));
+        }
+    }
+
+    public void AuthFailure(string surface, string code, bool throttled)
+    {
+        if (_authFailures.Enabled)
+        {
+            _authFailures.Add(1,
+                new KeyValuePair<string, object?>(SurfaceTag, surface),
+                new KeyValuePair<string, object?>(CodeTag, code),
+                new KeyValuePair<string, object?>(OutcomeTag, throttled ? "throttled" : "refused"));
         }
     }
 

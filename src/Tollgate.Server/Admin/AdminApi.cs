@@ -1,9 +1,9 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Tollgate.Identity;
 using Tollgate.Limits;
 using Tollgate.Metering;
+using Tollgate.Server.Admission;
 using Tollgate.Server.Http;
 
 namespace Tollgate.Server.Admin;
@@ -39,7 +39,7 @@ internal static class AdminApi
 
     private static async Task<IResult> CreateOrganization(HttpRequest request, IIdentityStore store, CancellationToken ct)
     {
-        var (body, error) = await ReadAsync<CreateNameRequest>(request, ct);
+        var (body, error) = await AdminBody.ReadAsync(request, ReadName, ct);
         if (error is not null)
         {
             return error;
@@ -60,7 +60,7 @@ internal static class AdminApi
 
     private static async Task<IResult> CreateUser(string orgId, HttpRequest request, IIdentityStore store, CancellationToken ct)
     {
-        var (body, error) = await ReadAsync<CreateNameRequest>(request, ct);
+        var (body, error) = await AdminBody.ReadAsync(request, ReadName, ct);
         if (error is not null)
         {
             return error;
@@ -88,7 +88,7 @@ internal static class AdminApi
 
     private static async Task<IResult> CreateKey(string orgId, string userId, HttpRequest request, IIdentityStore store, KeyIssuer issuer, CancellationToken ct)
     {
-        var (body, error) = await ReadAsync<CreateKeyRequest>(request, ct);
+        var (body, error) = await AdminBody.ReadAsync(request, ReadKeyRequest, ct);
         if (error is not null)
         {
             return error;
@@ -161,36 +161,45 @@ internal static class AdminApi
     private static IResult KeyNotFound(string keyId) =>
         ApiError.Result(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"No key {keyId}.");
 
-    /// <summary>Reads a JSON body; a missing or malformed body is a 400 in our error shape, not an exception.</summary>
-    private static async Task<(T? Body, IResult? Error)> ReadAsync<T>(HttpRequest request, CancellationToken ct) where T : class
+    /// <summary><c>{"name": "…"}</c>, the body of the create-organization and create-user calls.</summary>
+    private static CreateNameRequest ReadName(JsonObjectReader body) => new(body.Takes("name").Text("name"));
+
+    /// <summary><c>{"name": "…", "models": {"&lt;model&gt;": {"concurrency": 5, "monthly_audio_hours": 10.0}}}</c>.</summary>
+    private static CreateKeyRequest ReadKeyRequest(JsonObjectReader body)
     {
-        var options = request.HttpContext.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
-        try
-        {
-            var body = await JsonSerializer.DeserializeAsync<T>(request.Body, options, ct);
-            return body is null
-                ? (null, ApiError.Result(StatusCodes.Status400BadRequest, ErrorCodes.InvalidJson, "A JSON object body is required."))
-                : (body, null);
-        }
-        catch (JsonException ex)
-        {
-            return (null, ApiError.Result(StatusCodes.Status400BadRequest, ErrorCodes.InvalidJson, $"The body is not valid JSON for this call: {ex.Message}"));
-        }
+        body.Takes("name", "models");
+        return new CreateKeyRequest(body.Text("name"), body.Map("models", """{"velma-2-stt-batch": {"concurrency": 5, "monthly_audio_hours": 10}}""",
+            """{"concurrency": 5, "monthly_audio_hours": 10}""",
+            static limits => new LimitsDto(
+                limits.Takes("concurrency", "monthly_audio_hours").WholeNumber("concurrency", "5"),
+                limits.Number("monthly_audio_hours", "10.5"))));
     }
 }
 
-/// <summary>Admin calls need <c>Authorization: Bearer &lt;admin token&gt;</c>.</summary>
-internal sealed class AdminTokenFilter(AdminTokenVerifier verifier) : IEndpointFilter
+/// <summary>
+/// Admin calls need <c>Authorization: Bearer &lt;admin token&gt;</c>. A wrong token is counted against its source
+/// address like a bad API key (<see cref="AuthFailureThrottle"/>); a missing one is not.
+/// </summary>
+internal sealed class AdminTokenFilter(AdminTokenVerifier verifier, AuthFailureThrottle throttle) : IEndpointFilter
 {
+    /// <summary>The Admin API's name in metrics.</summary>
+    internal const string Surface = "Admin";
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        if (await verifier.VerifyAsync(http.Request.Headers.Authorization))
+        var authorization = http.Request.Headers.Authorization.ToString();
+        if (await verifier.VerifyAsync(authorization))
         {
             return await next(context);
         }
         http.Response.Headers.WWWAuthenticate = "Bearer";
-        return ApiError.Result(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidAdminToken,
+        var refusal = new Rejection(StatusCodes.Status401Unauthorized, CloseCodes.Unauthorized, ErrorCodes.InvalidAdminToken,
             "Missing or wrong admin token. Send Authorization: Bearer <token> (Tollgate:Admin:Token, or the one printed on first start).");
+        if (authorization.Length > 0)
+        {
+            refusal = await throttle.FailedAsync(http, Surface, refusal);
+        }
+        return refusal.ToResult(http);
     }
 }

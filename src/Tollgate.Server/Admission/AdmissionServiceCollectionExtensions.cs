@@ -1,4 +1,5 @@
 using Tollgate.Limits;
+using Tollgate.Server.Hosting;
 
 namespace Tollgate.Server.Admission;
 
@@ -7,6 +8,8 @@ internal static class AdmissionServiceCollectionExtensions
     /// <summary>The admission steps, the rate-limit header cache and the lease renewal.</summary>
     public static IServiceCollection AddAdmission(this IServiceCollection services)
     {
+        services.AddValidatedOptions<AuthThrottleOptions>(AuthThrottleOptions.SectionPath, static o => o.Validate());
+        services.AddSingleton<AuthFailureThrottle>();
         services.AddSingleton<AuthenticationStep>();
         services.AddSingleton<EntitlementStep>();
         services.AddSingleton<RateWindowStep>();

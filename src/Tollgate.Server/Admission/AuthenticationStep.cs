@@ -3,8 +3,11 @@ using Tollgate.Server.Http;
 
 namespace Tollgate.Server.Admission;
 
-/// <summary>Step 1: reads the surface's credential (DESIGN 1) and authenticates it.</summary>
-internal sealed class AuthenticationStep(KeyAuthenticator authenticator) : IAdmissionStep
+/// <summary>
+/// Step 1: reads the surface's credential (DESIGN 1) and authenticates it. A credential that fails is counted against
+/// the source address (<see cref="AuthFailureThrottle"/>); a missing one is not.
+/// </summary>
+internal sealed class AuthenticationStep(KeyAuthenticator authenticator, AuthFailureThrottle throttle) : IAdmissionStep
 {
     public string Name => "tollgate.admission.authenticate";
 
@@ -12,20 +15,33 @@ internal sealed class AuthenticationStep(KeyAuthenticator authenticator) : IAdmi
     {
         var pending = authenticator.AuthenticateAsync(Credentials.Read(context, feature), context.RequestAborted);
         return pending.IsCompletedSuccessfully
-            ? new ValueTask<Rejection?>(Judge(context, feature, pending.Result))
+            ? Judge(context, feature, pending.Result)
             : JudgeAsync(context, feature, pending);
     }
 
-    private static async ValueTask<Rejection?> JudgeAsync(HttpContext context, AdmissionFeature feature, ValueTask<AuthResult> pending) =>
-        Judge(context, feature, await pending.ConfigureAwait(false));
+    private async ValueTask<Rejection?> JudgeAsync(HttpContext context, AdmissionFeature feature, ValueTask<AuthResult> pending) =>
+        await Judge(context, feature, await pending.ConfigureAwait(false)).ConfigureAwait(false);
 
-    private static Rejection? Judge(HttpContext context, AdmissionFeature feature, AuthResult result)
+    private ValueTask<Rejection?> Judge(HttpContext context, AdmissionFeature feature, AuthResult result)
     {
         if (result.Succeeded && Credentials.BelongsToAccount(context, feature, result.Principal!))
         {
             feature.Principal = result.Principal;
-            return null;
+            return default;
         }
+        var refusal = Refusal(context, feature, result);
+        if (result.Status == AuthStatus.Missing)
+        {
+            return new ValueTask<Rejection?>(refusal);
+        }
+        var counted = throttle.FailedAsync(context, feature.Metadata.SurfaceName, refusal);
+        return counted.IsCompletedSuccessfully ? new ValueTask<Rejection?>(counted.Result) : AwaitCountedAsync(counted);
+    }
+
+    private static async ValueTask<Rejection?> AwaitCountedAsync(ValueTask<Rejection> counted) => await counted.ConfigureAwait(false);
+
+    private static Rejection Refusal(HttpContext context, AdmissionFeature feature, AuthResult result)
+    {
         var (code, detail) = result.Status switch
         {
             AuthStatus.Ok => (ErrorCodes.UnknownApiKey, "This API key does not belong to the account named by the accountuuid header."),

@@ -13,6 +13,16 @@ internal readonly record struct Rejection(int Status, int CloseCode, string Code
     public Task WriteAsync(HttpContext context) =>
         context.WebSockets.IsWebSocketRequest ? CloseWebSocketAsync(context) : WriteHttpAsync(context);
 
+    /// <summary>The HTTP form as a minimal-API result (for endpoint filters), <c>Retry-After</c> included.</summary>
+    public IResult ToResult(HttpContext context)
+    {
+        if (RetryAfterSeconds is { } seconds)
+        {
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return ApiError.Result(Status, Code, Detail);
+    }
+
     private Task WriteHttpAsync(HttpContext context)
     {
         if (RetryAfterSeconds is { } seconds)
@@ -50,7 +60,7 @@ internal readonly record struct Rejection(int Status, int CloseCode, string Code
     }
 
     /// <summary>A close frame's reason is at most 123 UTF-8 bytes.</summary>
-    private static string CloseReason(string detail)
+    internal static string CloseReason(string detail)
     {
         var text = detail;
         while (System.Text.Encoding.UTF8.GetByteCount(text) > 123)

@@ -26,6 +26,11 @@ internal static class TollgateHostingExtensions
         services.AddTollgateStorage(builder.Configuration);
         // Uploads are spooled in the data directory unless a folder is named (so one volume holds all of Tollgate's files).
         services.AddOptions<TollgateOptions>().PostConfigure<DataDirectory>((o, data) => o.SpoolDirectory = ResolveSpoolDirectory(o.SpoolDirectory, data));
+        services.AddValidatedOptions<ShutdownOptions>(ShutdownOptions.SectionPath, static o => o.Validate());
+        // Read unvalidated here: the host reads its options while it is built, before the start-up validation reports
+        // every section's problems at once (a bad value then stops the server there, naming the setting).
+        services.AddOptions<HostOptions>().Configure<IConfiguration>((host, configuration) =>
+            host.ShutdownTimeout = (configuration.GetSection(ShutdownOptions.SectionPath).Get<ShutdownOptions>() ?? new ShutdownOptions()).TimeoutValue);
         services.AddSingleton(sp => new KeyAuthenticator(sp.GetRequiredService<IIdentityStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new KeyIssuer(sp.GetRequiredService<IIdentityStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<AdminTokenVerifier>();

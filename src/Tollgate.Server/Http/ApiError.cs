@@ -18,7 +18,11 @@ internal static class ErrorCodes
     public const string QuotaExceeded = "quota_exceeded";
     public const string ConcurrencyLimit = "concurrency_limit";
     public const string RateLimited = "rate_limited";
+    public const string AuthThrottled = "auth_throttled";
     public const string PayloadTooLarge = "payload_too_large";
+    public const string UploadTimeout = "upload_timeout";
+    public const string IdleTimeout = "idle_timeout";
+    public const string ServerShuttingDown = "server_shutting_down";
     public const string EmptyFile = "empty_file";
     public const string UnsupportedFormat = "unsupported_format";
     public const string UnprocessableAudio = "unprocessable_audio";

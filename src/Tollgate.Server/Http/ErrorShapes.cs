@@ -57,6 +57,20 @@ internal static partial class ErrorShapes
     {
         var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Tollgate.Server.UnhandledException");
+        if (error is BadHttpRequestException bad)
+        {
+            // The client's fault, found by the server while reading the request (a body over the limit, too slow, badly
+            // framed): its own status, in our shape, and no stack trace in the log.
+            LogBadRequest(logger, bad.StatusCode, context.Request.Method, context.Request.Path.Value ?? "", bad.Message);
+            var (code, detail) = bad.StatusCode switch
+            {
+                StatusCodes.Status413PayloadTooLarge => (ErrorCodes.PayloadTooLarge, "The request body is larger than this endpoint accepts."),
+                StatusCodes.Status408RequestTimeout => (ErrorCodes.UploadTimeout, "The request body did not arrive fast enough."),
+                _ => (ErrorCodes.InvalidRequest, "The request could not be read: " + bad.Message),
+            };
+            context.Response.Headers.Connection = "close";
+            return ApiError.WriteAsync(context, bad.StatusCode, code, detail);
+        }
         LogUnhandled(logger, error, context.Request.Method, context.Request.Path.Value ?? "", context.TraceIdentifier);
         return ApiError.WriteAsync(context, StatusCodes.Status500InternalServerError, ErrorCodes.InternalError,
             $"The server failed to answer this request (request id {context.TraceIdentifier}). It has been logged; retry later.");
@@ -76,6 +90,9 @@ internal static partial class ErrorShapes
         };
         return ApiError.WriteAsync(context, response.StatusCode, code, detail);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Refused {Method} {Path} with {Status} while reading it: {Problem}")]
+    private static partial void LogBadRequest(ILogger logger, int status, string method, string path, string problem);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception answering {Method} {Path} (request id {RequestId})")]
     private static partial void LogUnhandled(ILogger logger, Exception? ex, string method, string path, string requestId);

@@ -14,15 +14,17 @@ namespace Tollgate.Server.Models;
 /// <c>POST /api/{model}</c> for the batch models: read the upload as it streams, validate it as the contract
 /// says, probe its real duration, then dispatch to the model's backend and meter what was processed.
 /// </summary>
-internal sealed class BatchEndpoint(BackendRegistry backends, IOptions<TollgateOptions> options)
+internal sealed class BatchEndpoint(BackendRegistry backends, IOptions<TollgateOptions> options, IOptions<UploadOptions> uploads, TimeProvider time)
 {
     private readonly string _spoolDirectory = options.Value.SpoolDirectory!;
+    private readonly UploadDeadline _deadline = new(uploads.Value, time);
+
 
     public const string UnprocessableAudio = "The audio could not be processed. It may be corrupted or in an unsupported format.";
 
     public async Task HandleAsync(HttpContext context, ModelDescriptor model)
     {
-        var (upload, rejection) = await BatchUpload.ReadAsync(context, _spoolDirectory);
+        var (upload, rejection) = await BatchUpload.ReadAsync(context, _spoolDirectory, deadline: _deadline);
         if (rejection is { } refused)
         {
             await refused.WriteAsync(context);

@@ -47,11 +47,16 @@ internal sealed class BatchUpload : IAsyncDisposable
 
     public ValueTask DisposeAsync() => File?.DisposeAsync() ?? ValueTask.CompletedTask;
 
-    /// <summary>Reads the body, or says why it cannot be taken (413 over the size limit, 422 not multipart).</summary>
+    /// <summary>
+    /// Reads the body, or says why it cannot be taken (413 over the size limit, 422 not multipart, 408 not complete
+    /// within <paramref name="deadline"/>).
+    /// </summary>
     /// <param name="context">The request.</param>
     /// <param name="spoolDirectory">Where the file part is spooled (deleted when the upload is disposed).</param>
     /// <param name="filePart">The form field that carries the file.</param>
-    public static async Task<(BatchUpload? Upload, Rejection? Rejection)> ReadAsync(HttpContext context, string spoolDirectory, string filePart = "upload_file")
+    /// <param name="deadline">How long the body may take to arrive, from now; null: as long as the transport allows.</param>
+    public static async Task<(BatchUpload? Upload, Rejection? Rejection)> ReadAsync(HttpContext context, string spoolDirectory, string filePart = "upload_file",
+        UploadDeadline? deadline = null)
     {
         var request = context.Request;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
@@ -69,6 +74,12 @@ internal sealed class BatchUpload : IAsyncDisposable
             return (null, MissingUploadFile());
         }
 
+        // The deadline grows with the size the client declares; a body without a length may be as large as the limit.
+        var allowed = deadline?.Options.DeadlineFor(request.ContentLength ?? MaxRequestBytes);
+        using var timeout = allowed is { } limit ? new CancellationTokenSource(limit, deadline!.Value.Time) : null;
+        using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, timeout.Token);
+        var ct = linked?.Token ?? context.RequestAborted;
+
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
         FileStream? file = null;
         string? fileName = null;
@@ -76,7 +87,7 @@ internal sealed class BatchUpload : IAsyncDisposable
         try
         {
             var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 16 * 1024, HeadersCountLimit = 16 };
-            while (await reader.ReadNextSectionAsync(context.RequestAborted) is { } section)
+            while (await reader.ReadNextSectionAsync(ct) is { } section)
             {
                 if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
                 {
@@ -87,7 +98,7 @@ internal sealed class BatchUpload : IAsyncDisposable
                 {
                     fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
                     file = CreateSpoolFile(spoolDirectory);
-                    length = await CopyCountingAsync(section.Body, file, context.RequestAborted);
+                    length = await CopyCountingAsync(section.Body, file, ct);
                     if (length < 0)
                     {
                         await file.DisposeAsync();
@@ -96,7 +107,7 @@ internal sealed class BatchUpload : IAsyncDisposable
                 }
                 else if (fields.Count < MaxFields)
                 {
-                    var value = await ReadFieldAsync(section.Body, context.RequestAborted);
+                    var value = await ReadFieldAsync(section.Body, ct);
                     if (value is null)
                     {
                         return (null, new Rejection(StatusCodes.Status400BadRequest, CloseCodes.InvalidParameters, ErrorCodes.InvalidRequest,
@@ -106,9 +117,19 @@ internal sealed class BatchUpload : IAsyncDisposable
                 }
                 else
                 {
-                    await section.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+                    await section.Body.CopyToAsync(Stream.Null, ct);
                 }
             }
+        }
+        catch (Exception) when (timeout is { IsCancellationRequested: true } && !context.RequestAborted.IsCancellationRequested)
+        {
+            // Stalled or too slow: the rest of the body is never read, so the connection closes after the answer.
+            if (file is not null)
+            {
+                await file.DisposeAsync();
+            }
+            context.Response.Headers.Connection = "close";
+            return (null, TimedOut(deadline!.Value.Options.Describe(allowed!.Value)));
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -191,9 +212,15 @@ internal sealed class BatchUpload : IAsyncDisposable
     private static Rejection TooLarge() => new(StatusCodes.Status413PayloadTooLarge, CloseCodes.InvalidParameters, ErrorCodes.PayloadTooLarge,
         "The uploaded file is larger than the 100 MB limit.");
 
+    private static Rejection TimedOut(string allowed) => new(StatusCodes.Status408RequestTimeout, CloseCodes.InvalidParameters, ErrorCodes.UploadTimeout,
+        $"The upload did not arrive within {allowed}. Send it again over a faster link, or send a smaller file.");
+
     private static Rejection InvalidRequest() => new(StatusCodes.Status400BadRequest, CloseCodes.InvalidParameters, ErrorCodes.InvalidRequest,
         "Invalid request.");
 
     internal static Rejection MissingUploadFile() => new(StatusCodes.Status422UnprocessableEntity, CloseCodes.InvalidParameters, ErrorCodes.MissingField,
         "Field required: upload_file (a multipart/form-data part holding the audio file).");
 }
+
+/// <summary>How long an upload's body may take to arrive (<see cref="UploadOptions"/>), measured on <paramref name="Time"/>.</summary>
+internal readonly record struct UploadDeadline(UploadOptions Options, TimeProvider Time);

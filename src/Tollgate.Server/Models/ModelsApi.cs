@@ -1,6 +1,7 @@
 using Tollgate.Models;
 using Tollgate.Backends.Reference;
 using Tollgate.Server.Admission;
+using Tollgate.Server.Hosting;
 using Tollgate.Server.Http;
 
 namespace Tollgate.Server.Models;
@@ -10,7 +11,11 @@ internal static class ModelsApi
 {
     public static IServiceCollection AddModelsApi(this IServiceCollection services)
     {
+        services.AddValidatedOptions<UploadOptions>(UploadOptions.SectionPath, static o => o.Validate());
         services.AddSingleton<BatchEndpoint>();
+        services.AddValidatedOptions<StreamOptions>(StreamOptions.SectionPath, static o => o.Validate());
+        services.AddSingleton<StreamSupervisor>();
+        services.AddHostedService(sp => sp.GetRequiredService<StreamSupervisor>());
         services.AddSingleton<StreamingEndpoint>();
         return services;
     }
@@ -30,6 +35,7 @@ internal static class ModelsApi
                     .Produces<ErrorBody>(StatusCodes.Status400BadRequest)
                     .Produces<ErrorBody>(StatusCodes.Status401Unauthorized)
                     .Produces<ErrorBody>(StatusCodes.Status403Forbidden)
+                    .Produces<ErrorBody>(StatusCodes.Status408RequestTimeout)
                     .Produces<ErrorBody>(StatusCodes.Status413PayloadTooLarge)
                     .Produces<ErrorBody>(StatusCodes.Status422UnprocessableEntity)
                     .Produces<ErrorBody>(StatusCodes.Status429TooManyRequests)

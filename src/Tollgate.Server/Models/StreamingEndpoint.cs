@@ -11,7 +11,7 @@ namespace Tollgate.Server.Models;
 /// <c>GET /api/{model}</c> upgraded to a WebSocket for the streaming models: validates the query parameters
 /// (1003 with the contract's message when they are wrong), then hands the socket to the model's backend.
 /// </summary>
-internal sealed class StreamingEndpoint(BackendRegistry backends)
+internal sealed class StreamingEndpoint(BackendRegistry backends, StreamSupervisor supervisor)
 {
     public async Task HandleAsync(HttpContext context, ModelDescriptor model)
     {
@@ -30,10 +30,11 @@ internal sealed class StreamingEndpoint(BackendRegistry backends)
             return;
         }
         var metered = context.Features.GetRequiredFeature<AdmissionFeature>().Call!;
-        // The socket's close waits for the charge to be recorded and the lease freed (SettlementGate).
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        // The socket's close waits for the charge to be recorded and the lease freed (SettlementGate); the supervisor
+        // ends a stream that idles or outlives the server's shutdown.
+        using var socket = supervisor.Watch(await context.WebSockets.AcceptWebSocketAsync());
         var end = await backends.For(model).HandleStreamAsync(new StreamCall(model, settings!, query, metered), socket, context.RequestAborted);
-        if (end == StreamEnd.QuotaExhausted)
+        if (end == StreamEnd.QuotaExhausted && !socket.WasTerminated)
         {
             var cutOff = QuotaRejection.For(model.Name, metered.Refusal());
             await Rejection.SendErrorAndCloseAsync(socket, cutOff.CloseCode, cutOff.Code, cutOff.Detail, context.RequestAborted);
