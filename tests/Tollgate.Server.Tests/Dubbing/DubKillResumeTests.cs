@@ -9,8 +9,8 @@ using Tollgate.Hosting;
 using Tollgate.Infrastructure;
 using Tollgate.Jobs;
 using Tollgate.Storage.Sqlite;
-using Tollgate.Storage.Sqlite.Dubbing;
-using Tollgate.Storage.Sqlite.Jobs;
+using Tollgate.Storage.Relational.Dubbing;
+using Tollgate.Storage.Relational.Jobs;
 
 namespace Tollgate.Dubbing;
 
@@ -65,7 +65,7 @@ public sealed class DubKillResumeTests(Xunit.Abstractions.ITestOutputHelper outp
             dubId = await CreateAndGenerateAsync(client, input);
 
             // Killed while its generate job is claimed (running), as soon as that is seen.
-            var jobs = new SqliteJobStore(database, TimeProvider.System);
+            var jobs = new SqlJobStore(database, TimeProvider.System);
             var claimed = await WaitForAsync(async () => await jobs.GetAsync(dubId + ":generate") is { State: not JobState.Queued } job ? job : null);
             first.Kill();
             Assert.True(claimed.State == JobState.Running, $"The job ended before the kill: {claimed}\n{first.Output}");
@@ -74,7 +74,7 @@ public sealed class DubKillResumeTests(Xunit.Abstractions.ITestOutputHelper outp
 
             var left = await jobs.GetAsync(dubId + ":generate");
             Assert.Equal((JobState.Running, holder), (left!.State, left.ClaimHolder));
-            var dub = await new SqliteDubbingStore(database).GetDubAsync(dubId);
+            var dub = await new SqlDubbingStore(database).GetDubAsync(dubId);
             Assert.True(DubLifecycle.IsWorkPending(dub!.Status), $"interrupted mid-way, not {dub.Status}");
             output.WriteLine($"Killed with the dub {DubLifecycle.Wire(dub.Status)} and its job claimed by {holder}.");
         }
@@ -95,7 +95,7 @@ public sealed class DubKillResumeTests(Xunit.Abstractions.ITestOutputHelper outp
             Assert.Equal(HttpStatusCode.OK, result.StatusCode);
             Assert.Equal(seconds * 1000L, AudioProbe.Probe(new MemoryStream(await result.Content.ReadAsByteArrayAsync())).Info.DurationMs);
         }
-        var finished = await new SqliteJobStore(database, TimeProvider.System).GetAsync(dubId + ":generate");
+        var finished = await new SqlJobStore(database, TimeProvider.System).GetAsync(dubId + ":generate");
         Assert.Equal(JobState.Succeeded, finished!.State);
         Assert.Equal(2, finished.Attempts); // the killed run and the one that finished
         Assert.Contains("Resuming dubbing work left by a previous run: 1 dubs, 0 voices", second.Output);
