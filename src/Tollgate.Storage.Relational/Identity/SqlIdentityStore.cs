@@ -141,6 +141,14 @@ internal sealed class SqlIdentityStore : IIdentityStore
         await c.ExecuteAsync("INSERT INTO settings(name, value) VALUES (@name, @value) ON CONFLICT(name) DO UPDATE SET value = excluded.value", new { name, value });
     }
 
+    public async Task<string> AddSettingAsync(string name, string value, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenConnectionAsync(ct);
+        // The insert that finds the row there does nothing; the row then read is the one the first caller committed.
+        await c.ExecuteAsync("INSERT INTO settings(name, value) VALUES (@name, @value) ON CONFLICT(name) DO NOTHING", new { name, value });
+        return await c.QuerySingleAsync<string>("SELECT value FROM settings WHERE name = @name", new { name });
+    }
+
     private const string SelectKey =
         "SELECT id, org_id AS OrgId, user_id AS UserId, name, prefix, hash, models, created_at AS CreatedAt, last_used_at AS LastUsedAt, revoked_at AS RevokedAt FROM api_keys";
 
