@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
 using Tollgate.Blobs;
 using Tollgate.Storage.Relational;
 
@@ -23,7 +24,15 @@ internal static class PostgresStorageServiceCollectionExtensions
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<PostgresMigrator>(sp));
         services.AddSingleton(sp =>
         {
-            sp.GetRequiredService<PostgresMigrator>().Migrate(database);
+            try
+            {
+                sp.GetRequiredService<PostgresMigrator>().Migrate(database);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                // Npgsql's message says why (refused, authentication, unknown database); the password is never in it.
+                throw new InvalidOperationException($"The PostgreSQL store {database.Describe()} cannot be reached or migrated: {ex.Message}", ex);
+            }
             return database;
         });
         services.AddSingleton<SqlDatabase>(sp => sp.GetRequiredService<PostgresDatabase>());
