@@ -3,9 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Npgsql;
 using Tollgate.Infrastructure;
-using Tollgate.Services;
 using Tollgate.Storage.Postgres;
 
 namespace Tollgate.Hosting;
@@ -19,19 +17,11 @@ public sealed class PostgresServerTests : IDisposable
 {
     private const string AdminToken = "postgres-admin-token-0123456789";
     private readonly string _root = Path.Combine(Path.GetTempPath(), "tollgate-postgres-server", Guid.NewGuid().ToString("N"));
-    private readonly string _database = "tg_" + Guid.NewGuid().ToString("N");
-    private readonly string _connectionString;
-
-    public PostgresServerTests()
-    {
-        Execute($"CREATE DATABASE {_database}");
-        _connectionString = new NpgsqlConnectionStringBuilder(TestPostgres.ConnectionString) { Database = _database }.ConnectionString;
-    }
+    private readonly TempPostgresDatabase _database = new();
 
     public void Dispose()
     {
-        NpgsqlConnection.ClearAllPools();
-        Execute($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
+        _database.Dispose();
         try
         {
             Directory.Delete(_root, recursive: true);
@@ -86,7 +76,7 @@ public sealed class PostgresServerTests : IDisposable
             Assert.Equal(6_000, await UsedMsAsync(admin, orgId));
         }
         Assert.False(File.Exists(Path.Combine(Folder("first"), "tollgate.db")), "a PostgreSQL node keeps no SQLite file");
-        Assert.Equal(2L, Scalar("SELECT COUNT(*) FROM usage_charges"));
+        Assert.Equal(2L, _database.Scalar("SELECT COUNT(*) FROM usage_charges"));
     }
 
     [Fact]
@@ -120,12 +110,12 @@ public sealed class PostgresServerTests : IDisposable
             var orgs = await admin.GetFromJsonAsync<JsonArray>("admin/orgs");
             Assert.Equal("Demo", Assert.Single(orgs!)!["name"]!.GetValue<string>());
         }
-        Assert.Equal((long)PostgresMigrator.Scripts.Count, Scalar($"SELECT COUNT(*) FROM {PostgresMigrator.JournalTable}"));
+        Assert.Equal((long)PostgresMigrator.Scripts.Count, _database.Scalar($"SELECT COUNT(*) FROM {PostgresMigrator.JournalTable}"));
     }
 
     private Dictionary<string, string> Environment(string? adminToken)
     {
-        var environment = new Dictionary<string, string> { ["ConnectionStrings__Tollgate"] = _connectionString };
+        var environment = new Dictionary<string, string> { ["ConnectionStrings__Tollgate"] = _database.ConnectionString };
         if (adminToken is not null)
         {
             environment["Tollgate__Admin__Token"] = adminToken;
@@ -172,21 +162,5 @@ public sealed class PostgresServerTests : IDisposable
         var client = new HttpClient { BaseAddress = new Uri(address + "/") };
         client.DefaultRequestHeaders.Add("X-API-Key", key);
         return client;
-    }
-
-    private static void Execute(string sql)
-    {
-        using var connection = new NpgsqlConnection(TestPostgres.ConnectionString);
-        connection.Open();
-        using var command = new NpgsqlCommand(sql, connection);
-        command.ExecuteNonQuery();
-    }
-
-    private long Scalar(string sql)
-    {
-        using var connection = new NpgsqlConnection(_connectionString);
-        connection.Open();
-        using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 }
