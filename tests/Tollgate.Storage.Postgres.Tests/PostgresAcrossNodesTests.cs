@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+using System.Security.Cryptography;
 using Dapper;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
@@ -5,7 +7,9 @@ using Tollgate.Dubbing;
 using Tollgate.Jobs;
 using Tollgate.Limits;
 using Tollgate.Metering;
+using Tollgate.Identity;
 using Tollgate.Storage.Relational.Dubbing;
+using Tollgate.Storage.Relational.Identity;
 using Tollgate.Storage.Relational.Jobs;
 using Tollgate.Storage.Relational.Metering;
 
@@ -120,5 +124,29 @@ public sealed class PostgresAcrossNodesTests : IDisposable
             Assert.Contains("append-only", refused.MessageText);
         }
         Assert.Equal(3_000L, await c.ExecuteScalarAsync<long>("SELECT ms FROM usage_charges"));
+    }
+
+    [Fact]
+    public async Task NodesFlushingOverlappingKeyUse_InOppositeOrders_AtOnce_AllSucceed()
+    {
+        var nodes = Enumerable.Range(0, 4).Select(_ => new SqlIdentityStore(_schema.Open(), _time)).ToArray();
+        var org = await nodes[0].CreateOrganizationAsync("acme");
+        var user = await nodes[0].CreateUserAsync(org.Id, "ada");
+        var keys = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            var key = new ApiKeyRecord($"key_{i:D2}", org.Id, user.Id, null, "tgk_abc", KeyHash.FromBytes(RandomNumberGenerator.GetBytes(32)),
+                new Dictionary<string, ModelLimits> { ["velma-2-stt-batch"] = new(1, 1) }.ToFrozenDictionary(StringComparer.Ordinal),
+                _time.GetUtcNow(), null, null);
+            await nodes[0].AddKeyAsync(key);
+            keys.Add(key.Id);
+        }
+        var at = _time.GetUtcNow();
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(round => Task.Run(() =>
+        {
+            var order = round % 2 == 0 ? keys : Enumerable.Reverse(keys).ToList();
+            return nodes[round % 4].TouchKeysAsync([.. order.Select(id => KeyValuePair.Create(id, at.AddSeconds(round)))]);
+        })));
+        Assert.All(await nodes[1].ListKeysAsync(org.Id), k => Assert.Equal(at.AddSeconds(15), k.LastUsedAt));
     }
 }

@@ -120,7 +120,9 @@ internal sealed class SqlIdentityStore : IIdentityStore
         }
         await using var c = await _db.OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        foreach (var (id, at) in lastUsed)
+        // In key order: two nodes flushing overlapping batches at once then lock the rows in the same order (PostgreSQL
+        // would otherwise end one of them as a deadlock).
+        foreach (var (id, at) in lastUsed.OrderBy(static p => p.Key, StringComparer.Ordinal))
         {
             await c.ExecuteAsync(
                 "UPDATE api_keys SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)",
