@@ -5,6 +5,9 @@
 #   postgres_stop    stops that cluster and deletes its folder (test.sh runs it on exit, however the run ends)
 # The server refuses to run as root, so as root everything of the cluster runs as the postgres user.
 
+POSTGRES_RUN=()
+POSTGRES_DIR=${POSTGRES_DIR:-}
+
 postgres_bindir() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
 }
