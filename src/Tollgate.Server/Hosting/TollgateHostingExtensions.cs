@@ -1,3 +1,4 @@
+using Tollgate.Server.OpenApi;
 using Tollgate.Server.Http;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
@@ -54,7 +55,7 @@ internal static class TollgateHostingExtensions
             o.SerializerOptions.Encoder = ServerJsonContext.Encoder;
         });
         services.AddProblemDetails();
-        services.AddOpenApi(o => o.AddDocumentTransformer<TollgateDocumentTransformer>());
+        services.AddApiReference();
         return builder;
     }
 
