@@ -14,7 +14,7 @@ namespace Tollgate.Backends.Reference;
 /// <item>velma-2-batch: <c>config</c> (<c>default</c> or a BatchConfig JSON; malformed → 422 "Invalid configuration.");</item>
 /// <item>velma-2-stt-batch-multilingual-vfast: <c>language</c>; accent and emotion: <c>training_permitted</c>, <c>use_ensemble</c>.</item>
 /// </list>
-/// Other malformed values are 400 with the contracts' texts ("Invalid request.", "Invalid configuration.",
+/// A malformed accent or emotion field is 422 (their contracts'); other malformed values are 400 with the contracts' texts ("Invalid request.", "Invalid configuration.",
 /// "Invalid language='…'. Expected an ISO 639-1 language code (e.g. 'en', 'fr').").
 /// </summary>
 internal sealed class BatchOptions
@@ -89,6 +89,7 @@ internal sealed class BatchOptions
                 if (!TryBool(fields, "training_permitted", true, out var training, out error)
                     || !TryBool(fields, "use_ensemble", false, out var ensemble, out error))
                 {
+                    error = error! with { Status = model.MalformedFieldIs422 ? Status422 : Status400 };
                     return false;
                 }
                 options = new BatchOptions { TrainingPermitted = training, UseEnsemble = ensemble };

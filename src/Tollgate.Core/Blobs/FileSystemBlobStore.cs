@@ -86,6 +86,55 @@ internal sealed class FileSystemBlobStore : IBlobStore
 
     public Task<bool> ExistsAsync(string key, CancellationToken ct = default) => Task.FromResult(File.Exists(PathOf(key)));
 
+    public async IAsyncEnumerable<BlobInfo> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        // The folder the prefix names (or lies in): only it and what is under it can hold matching keys.
+        var folder = Path.Combine(Root, prefix.Contains('/') ? prefix[..prefix.LastIndexOf('/')] : "");
+        if (!Directory.Exists(folder))
+        {
+            yield break;
+        }
+        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
+        {
+            ct.ThrowIfCancellationRequested();
+            var key = Path.GetRelativePath(Root, file).Replace(Path.DirectorySeparatorChar, '/');
+            if (!key.StartsWith(prefix, StringComparison.Ordinal) || !BlobKeys.IsValid(key))
+            {
+                continue; // a write in progress (hidden temporary file) or a file that is no blob
+            }
+            var info = new FileInfo(file);
+            if (info.Exists)
+            {
+                yield return new BlobInfo(key, info.Length, info.LastWriteTimeUtc);
+            }
+        }
+        await Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Deletes the temporary files of writes that never finished (the process died mid-put) and were last touched
+    /// before <paramref name="before"/>; a write still running on another node sharing the folder is younger. The
+    /// number of files removed.
+    /// </summary>
+    public int RemoveInterruptedWrites(DateTimeOffset before)
+    {
+        if (!Directory.Exists(Root))
+        {
+            return 0;
+        }
+        var removed = 0;
+        foreach (var file in Directory.EnumerateFiles(Root, ".*.tmp", SearchOption.AllDirectories))
+        {
+            if (File.GetLastWriteTimeUtc(file) < before.UtcDateTime)
+            {
+                File.Delete(file);
+                removed++;
+            }
+        }
+        return removed;
+    }
+
     /// <summary>
     /// Makes a rename or delete in <paramref name="folder"/> durable (fsync of the directory, POSIX). .NET cannot open
     /// a directory as a file, so this asks libc; elsewhere (Windows) the rename is already journaled by NTFS.

@@ -22,7 +22,17 @@ public interface IBlobStore
     Task<bool> DeleteAsync(string key, CancellationToken ct = default);
 
     Task<bool> ExistsAsync(string key, CancellationToken ct = default);
+
+    /// <summary>
+    /// Every blob whose key starts with <paramref name="prefix"/> (e.g. <c>dubbing/</c>), in no particular order, with
+    /// when it was last written: what a sweep of blobs nothing refers to any more walks. Writes still in progress are
+    /// not blobs yet and are not listed.
+    /// </summary>
+    IAsyncEnumerable<BlobInfo> ListAsync(string prefix, CancellationToken ct = default);
 }
+
+/// <summary>One stored blob: its key, its size in bytes, and when it was last written.</summary>
+public readonly record struct BlobInfo(string Key, long Length, DateTimeOffset LastModified);
 
 /// <summary>What a blob key may be, the same for every <see cref="IBlobStore"/>.</summary>
 public static class BlobKeys

@@ -38,6 +38,15 @@ internal sealed record ModelDescriptor
     /// <summary>Whether the model also exposes <c>GET /api/{name}/list-presets</c>.</summary>
     public bool HasPresets { get; init; }
 
+    /// <summary>
+    /// Batch: audio that cannot be decoded is 422 "could not be processed" (synthetic-voice detection's contract),
+    /// not the 400 the other batch contracts document.
+    /// </summary>
+    public bool UnprocessableAudioIs422 { get; init; }
+
+    /// <summary>Batch: a malformed form field is 422, as the accent and emotion contracts document (others say 400).</summary>
+    public bool MalformedFieldIs422 { get; init; }
+
     /// <summary>Streaming: close code 4002 is used for undecodable audio (otherwise 1003).</summary>
     public bool Uses4002ForBadAudio { get; init; }
 
@@ -75,13 +84,13 @@ internal static class ModelCatalog
         Batch("velma-2-stt-batch", StandardExtensions),
         Batch("velma-2-stt-batch-english-vfast", StandardExtensions),
         Batch("velma-2-stt-batch-multilingual-vfast", StandardExtensions),
-        Batch("velma-2-accent-batch", StandardExtensions),
-        Batch("velma-2-emotion-batch", StandardExtensions),
+        Batch("velma-2-accent-batch", StandardExtensions) with { MalformedFieldIs422 = true },
+        Batch("velma-2-emotion-batch", StandardExtensions) with { MalformedFieldIs422 = true },
         Batch("velma-2-language-detection-batch", StandardExtensions),
         Batch("velma-2-pii-phi-redaction-batch", StandardExtensions),
         Batch("velma-2-music-detection-batch", MusicExtensions),
         Batch("velma-2-ai-music-detection-batch", MusicExtensions),
-        Batch("velma-2-synthetic-voice-detection-batch", SyntheticVoiceExtensions) with { MinDurationMs = 500, ForbiddenForBadKeys = true },
+        Batch("velma-2-synthetic-voice-detection-batch", SyntheticVoiceExtensions) with { MinDurationMs = 500, ForbiddenForBadKeys = true, UnprocessableAudioIs422 = true },
         Streaming("velma-2-streaming", StandardStreamFormats, required: false) with { HasPresets = true },
         Streaming("velma-2-stt-streaming", StandardStreamFormats, required: false),
         Streaming("velma-2-stt-streaming-english-v2", StandardStreamFormats, required: true),

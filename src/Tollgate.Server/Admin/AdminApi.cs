@@ -1,3 +1,4 @@
+using Tollgate.Server.OpenApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Tollgate.Identity;
@@ -17,25 +18,49 @@ internal static class AdminApi
     {
         var admin = app.MapGroup("/admin")
             .WithTags("Admin")
+            .WithMetadata(AdminApiMetadata.Instance)
             .AddEndpointFilter<AdminTokenFilter>();
 
-        admin.MapPost("/orgs", CreateOrganization).WithName("CreateOrganization").WithSummary("Create an organization.");
-        admin.MapGet("/orgs", ListOrganizations).WithName("ListOrganizations").WithSummary("List organizations.");
-        admin.MapGet("/orgs/{orgId}", GetOrganization).WithName("GetOrganization").WithSummary("Get one organization.");
-        admin.MapPost("/orgs/{orgId}/users", CreateUser).WithName("CreateUser").WithSummary("Create a user in an organization.");
-        admin.MapGet("/orgs/{orgId}/users", ListUsers).WithName("ListUsers").WithSummary("List an organization's users.");
+        admin.MapPost("/orgs", CreateOrganization).WithName("CreateOrganization").WithSummary("Create an organization.")
+            .AcceptsJson<CreateNameRequest>().Produces<OrganizationDto>(StatusCodes.Status201Created).Refuses(BodyRefusals(422));
+        admin.MapGet("/orgs", ListOrganizations).WithName("ListOrganizations").WithSummary("List organizations.").Refuses();
+        admin.MapGet("/orgs/{orgId}", GetOrganization).WithName("GetOrganization").WithSummary("Get one organization.")
+            .Produces<OrganizationDto>().Refuses(404);
+        admin.MapPost("/orgs/{orgId}/users", CreateUser).WithName("CreateUser").WithSummary("Create a user in an organization.")
+            .AcceptsJson<CreateNameRequest>().Produces<UserDto>(StatusCodes.Status201Created).Refuses(BodyRefusals(404, 422));
+        admin.MapGet("/orgs/{orgId}/users", ListUsers).WithName("ListUsers").WithSummary("List an organization's users.")
+            .Produces<List<UserDto>>().Refuses(404);
         admin.MapPost("/orgs/{orgId}/users/{userId}/keys", CreateKey).WithName("CreateKey")
-            .WithSummary("Create an API key with fixed entitlements; the secret is in this answer only.");
-        admin.MapGet("/orgs/{orgId}/keys", ListKeys).WithName("ListKeys").WithSummary("List an organization's keys (no secrets).");
-        admin.MapGet("/keys/{keyId}", GetKey).WithName("GetKey").WithSummary("Inspect one key: prefix, owner, entitlements, created, last used.");
-        admin.MapDelete("/keys/{keyId}", RevokeKey).WithName("RevokeKey").WithSummary("Revoke a key, immediately.");
+            .WithSummary("Create an API key with fixed entitlements; the secret is in this answer only.")
+            .AcceptsJson<CreateKeyRequest>().Produces<CreatedKeyDto>(StatusCodes.Status201Created).Refuses(BodyRefusals(404, 422));
+        admin.MapGet("/orgs/{orgId}/keys", ListKeys).WithName("ListKeys").WithSummary("List an organization's keys (no secrets).")
+            .Produces<List<KeyDto>>().Refuses(404);
+        admin.MapGet("/keys/{keyId}", GetKey).WithName("GetKey").WithSummary("Inspect one key: prefix, owner, entitlements, created, last used.")
+            .Produces<KeyDto>().Refuses(404);
+        admin.MapDelete("/keys/{keyId}", RevokeKey).WithName("RevokeKey").WithSummary("Revoke a key, immediately.")
+            .Produces(StatusCodes.Status204NoContent).Refuses(404);
         admin.MapGet("/orgs/{orgId}/usage", (string orgId, string? month, IIdentityStore store, IUsageLedger ledger, IQuotaMeter meter,
                 ILeaseTable leases, IOptions<QuotaOptions> quota, TimeProvider time, CancellationToken ct) =>
                 UsageReport.GetAsync(orgId, month, store, ledger, meter, leases, quota.Value, time, ct))
             .WithName("GetUsage")
-            .WithSummary("Audio hours used, limit, remaining and reset per model for a month (default: this month), and requests in flight.");
+            .WithSummary("Audio hours used, limit, remaining and reset per model for a month (default: this month), and requests in flight.")
+            .Produces<UsageReportDto>().Refuses(400, 404);
         return app;
     }
+
+    /// <summary>The refusals every Admin API call can meet (a wrong token, throttling, a bad body), plus <paramref name="statuses"/>.</summary>
+    private static RouteHandlerBuilder Refuses(this RouteHandlerBuilder endpoint, params int[] statuses)
+    {
+        foreach (var status in statuses.Concat([StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests]))
+        {
+            endpoint.Produces<ErrorBody>(status);
+        }
+        return endpoint;
+    }
+
+    /// <summary>What a call with a JSON body can also meet: 400 invalid_json, 413 over 64 KB, 415 not JSON.</summary>
+    private static int[] BodyRefusals(params int[] statuses) =>
+        [StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, .. statuses];
 
     private static async Task<IResult> CreateOrganization(HttpRequest request, IIdentityStore store, CancellationToken ct)
     {

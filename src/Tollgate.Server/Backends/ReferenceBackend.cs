@@ -40,7 +40,7 @@ internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger,
         {
             // Damaged compressed data, found while decoding: the probe's "could not be processed" answer.
             LogUndecodable(logger, call.Model.Name, undecodable);
-            await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, ErrorCodes.UnprocessableAudio, BatchEndpoint.UnprocessableAudio);
+            await ApiError.WriteAsync(context, BatchEndpoint.UnprocessableStatus(call.Model), ErrorCodes.UnprocessableAudio, BatchEndpoint.UnprocessableAudio);
             return BatchOutcome.Failed;
         }
         if (call.Model.Name == PiiBatch)

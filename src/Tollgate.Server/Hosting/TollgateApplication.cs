@@ -1,5 +1,5 @@
 using Tollgate.Server.Dubbing;
-using Scalar.AspNetCore;
+using Tollgate.Server.OpenApi;
 using Tollgate.Server.Admin;
 using Tollgate.Server.Admission;
 using Microsoft.Extensions.Options;
@@ -57,14 +57,5 @@ internal static class TollgateApplication
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
-    }
-
-    /// <summary>The OpenAPI document at <c>/openapi/v1.json</c> and an interactive reference at <c>/docs</c>.</summary>
-    public static IEndpointRouteBuilder MapApiReference(this IEndpointRouteBuilder app)
-    {
-        app.MapOpenApi();
-        app.MapScalarApiReference("/docs", o => o.WithTitle("Tollgate API"));
-        app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription();
-        return app;
     }
 }

@@ -1,3 +1,4 @@
+using Tollgate.Server.OpenApi;
 using Tollgate.Server.Http;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,9 @@ internal static class TollgateHostingExtensions
         services.AddTollgateStorage(builder.Configuration);
         // Uploads are spooled in the data directory unless a folder is named (so one volume holds all of Tollgate's files).
         services.AddOptions<TollgateOptions>().PostConfigure<DataDirectory>((o, data) => o.SpoolDirectory = ResolveSpoolDirectory(o.SpoolDirectory, data));
+        services.AddValidatedOptions<LeftoverOptions>(LeftoverOptions.SectionPath, static o => o.Validate());
+        // First of the hosted services: a crash's leftovers are gone before anything else starts.
+        services.AddHostedService<LeftoverSweep>();
         services.AddValidatedOptions<ShutdownOptions>(ShutdownOptions.SectionPath, static o => o.Validate());
         // Read unvalidated here: the host reads its options while it is built, before the start-up validation reports
         // every section's problems at once (a bad value then stops the server there, naming the setting).
@@ -51,7 +55,7 @@ internal static class TollgateHostingExtensions
             o.SerializerOptions.Encoder = ServerJsonContext.Encoder;
         });
         services.AddProblemDetails();
-        services.AddOpenApi(o => o.AddDocumentTransformer<TollgateDocumentTransformer>());
+        services.AddApiReference();
         return builder;
     }
 

@@ -40,6 +40,7 @@ internal static class ErrorCodes
     public const string InternalError = "internal_error";
     public const string StoreUnavailable = "store_unavailable";
     public const string MethodNotAllowed = "method_not_allowed";
+    public const string WrongModelKind = "wrong_model_kind";
     public const string UnsupportedMediaType = "unsupported_media_type";
 }
 

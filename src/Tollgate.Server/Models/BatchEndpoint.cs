@@ -40,7 +40,8 @@ internal sealed class BatchEndpoint(BackendRegistry backends, IOptions<TollgateO
             var probe = AudioProbe.Probe(upload!.File!);
             if (!probe.Success)
             {
-                await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, ProbeCode(probe.Error), ProbeDetail(probe.Error));
+                var status = probe.Error == ProbeError.Empty ? StatusCodes.Status400BadRequest : UnprocessableStatus(model);
+                await ApiError.WriteAsync(context, status, ProbeCode(probe.Error), ProbeDetail(probe.Error));
                 return;
             }
             if (!model.Accepts(probe.Info.Container))
@@ -110,6 +111,10 @@ internal sealed class BatchEndpoint(BackendRegistry backends, IOptions<TollgateO
         };
         return context.Response.WriteAsJsonAsync(body);
     }
+
+    /// <summary>The status of "the audio could not be processed" in <paramref name="model"/>'s contract.</summary>
+    internal static int UnprocessableStatus(ModelDescriptor model) =>
+        model.UnprocessableAudioIs422 ? StatusCodes.Status422UnprocessableEntity : StatusCodes.Status400BadRequest;
 
     // The extension (if any) was acceptable, so content the probes cannot read is "could not be processed".
     private static string ProbeCode(ProbeError error) =>

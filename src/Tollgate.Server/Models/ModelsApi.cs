@@ -51,6 +51,7 @@ internal static class ModelsApi
                     .Produces<ErrorBody>(StatusCodes.Status400BadRequest)
                     .RequireAdmission(new AdmissionMetadata(Surface.Models, model, metered: true));
             }
+            api.MapWrongKind(model);
             if (model.HasPresets)
             {
                 api.MapGet($"/{model.Name}/list-presets", () => TypedResults.Json(BehaviorPresets.ListResponse()))

@@ -24,6 +24,31 @@ public sealed class FileSystemBlobStoreTests : BlobStoreContractTests, IDisposab
     }
 
     [Fact]
+    public async Task TheTemporaryFileOfAPutCutShortByACrash_IsNotListed_AndIsRemovedOnceOld()
+    {
+        await Store.PutAsync("dubbing/dub_1.input", new MemoryStream([1]));
+        // What a kill -9 mid-put leaves: the hidden temporary file beside the target.
+        var old = Path.Combine(_root, "dubbing", ".dub_2.input." + Guid.NewGuid().ToString("N") + ".tmp");
+        var fresh = Path.Combine(_root, "dubbing", ".dub_3.input." + Guid.NewGuid().ToString("N") + ".tmp");
+        await File.WriteAllBytesAsync(old, [2]);
+        await File.WriteAllBytesAsync(fresh, [3]);
+        File.SetLastWriteTimeUtc(old, DateTime.UtcNow.AddHours(-2));
+
+        var listed = new List<string>();
+        await foreach (var blob in Store.ListAsync("dubbing/"))
+        {
+            listed.Add(blob.Key);
+        }
+        Assert.Equal(["dubbing/dub_1.input"], listed);
+
+        // Only what is older than the cut-off goes: a fresh one may be another node's write still running.
+        Assert.Equal(1, ((FileSystemBlobStore)Store).RemoveInterruptedWrites(DateTimeOffset.UtcNow.AddHours(-1)));
+        Assert.False(File.Exists(old));
+        Assert.True(File.Exists(fresh));
+        Assert.Equal([1], await ReadAsync(Store, "dubbing/dub_1.input"));
+    }
+
+    [Fact]
     public async Task AFailedPut_LeavesNoFileBehind_NeitherUnderTheKeyNorAsATemporary()
     {
         await Store.PutAsync("dubbing/keep.wav", new MemoryStream([9]));

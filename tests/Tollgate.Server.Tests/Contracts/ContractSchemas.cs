@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using YamlDotNet.RepresentationModel;
 
 namespace Tollgate.Contracts;
 
@@ -25,13 +24,12 @@ public sealed class ContractDocument
 
     public static ContractDocument Load(string path)
     {
-        var yaml = new YamlStream();
-        using (var reader = File.OpenText(path))
-        {
-            yaml.Load(reader);
-        }
-        return new ContractDocument(ToJson(yaml.Documents[0].RootNode)!);
+        using var reader = File.OpenText(path);
+        return new ContractDocument(Tollgate.Server.OpenApi.YamlJson.Parse(reader)!);
     }
+
+    /// <summary>A document given as JSON (Tollgate's own OpenAPI document, say), for the same look-ups and validation.</summary>
+    public static ContractDocument FromJson(JsonNode root) => new(root);
 
     /// <summary>The node at a JSON pointer such as <c>#/components/schemas/TranscriptionResponse</c>.</summary>
     public JsonNode Resolve(string pointer)
@@ -201,43 +199,6 @@ public sealed class ContractDocument
     };
 
     /// <summary>YAML → JSON: plain scalars become numbers/booleans/null where YAML 1.2's core schema says so.</summary>
-    private static JsonNode? ToJson(YamlNode node) => node switch
-    {
-        YamlMappingNode map => new JsonObject(map.Children.Select(p =>
-            KeyValuePair.Create(((YamlScalarNode)p.Key).Value!, ToJson(p.Value)))),
-        YamlSequenceNode seq => new JsonArray(seq.Children.Select(ToJson).ToArray()),
-        YamlScalarNode scalar => Scalar(scalar),
-        _ => null,
-    };
-
-    private static JsonNode? Scalar(YamlScalarNode scalar)
-    {
-        var text = scalar.Value ?? "";
-        if (scalar.Style is YamlDotNet.Core.ScalarStyle.SingleQuoted or YamlDotNet.Core.ScalarStyle.DoubleQuoted
-            or YamlDotNet.Core.ScalarStyle.Literal or YamlDotNet.Core.ScalarStyle.Folded)
-        {
-            return JsonValue.Create(text);
-        }
-        switch (text)
-        {
-            case "null" or "~" or "":
-                return null;
-            case "true":
-                return JsonValue.Create(true);
-            case "false":
-                return JsonValue.Create(false);
-        }
-        if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var integer))
-        {
-            return JsonValue.Create(integer);
-        }
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var real) && !text.StartsWith('.'))
-        {
-            return JsonValue.Create(real);
-        }
-        return JsonValue.Create(text);
-    }
-
     private static string FindContracts()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -261,6 +261,31 @@ public sealed class BatchEndpointTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("velma-2-synthetic-voice-detection-batch", HttpStatusCode.UnprocessableEntity)]
+    [InlineData("velma-2-emotion-batch", HttpStatusCode.BadRequest)]
+    public async Task UndecodableAudio_IsCouldNotBeProcessed_InTheStatusOfItsContract(string model, HttpStatusCode status)
+    {
+        using var response = await PostAsync(model, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "broken.wav");
+        await AssertErrorAsync(response, status, "unprocessable_audio",
+            "The audio could not be processed. It may be corrupted or in an unsupported format.");
+    }
+
+    [Theory]
+    [InlineData("velma-2-accent-batch", "use_ensemble", HttpStatusCode.UnprocessableEntity)]
+    [InlineData("velma-2-emotion-batch", "training_permitted", HttpStatusCode.UnprocessableEntity)]
+    [InlineData("velma-2-stt-batch", "speaker_diarization", HttpStatusCode.BadRequest)]
+    public async Task AMalformedBoolean_IsRefusedInTheStatusOfItsContract(string model, string field, HttpStatusCode status)
+    {
+        using var content = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(TestAudio.SpeechLikeWav()), "upload_file", "a.wav" },
+            { new StringContent("maybe"), field },
+        };
+        using var response = await _client.PostAsync("api/" + model, content);
+        await AssertErrorAsync(response, status, "invalid_parameter", "Invalid request.");
+    }
+
     private async Task<HttpResponseMessage> PostAsync(string model, byte[] file, string fileName)
     {
         using var content = new MultipartFormDataContent { { new ByteArrayContent(file), "upload_file", fileName } };

@@ -106,6 +106,30 @@ public abstract class BlobStoreContractTests
     }
 
     [Fact]
+    public async Task Listing_AFolder_GivesItsBlobsWithSizeAndTime_AndNothingElse()
+    {
+        var folder = "tests/" + Guid.NewGuid().ToString("N") + "/";
+        var before = DateTimeOffset.UtcNow.AddMinutes(-1);
+        await Store.PutAsync(folder + "a.input", new MemoryStream(Bytes(10, 1)));
+        await Store.PutAsync(folder + "sub/b.wav", new MemoryStream(Bytes(3, 2)));
+        await Store.PutAsync(NewKey("elsewhere.bin"), new MemoryStream(Bytes(5, 3)));
+        await Store.DeleteAsync(folder + "gone.bin");
+
+        var listed = new List<BlobInfo>();
+        await foreach (var blob in Store.ListAsync(folder))
+        {
+            listed.Add(blob);
+        }
+        Assert.Equal([folder + "a.input", folder + "sub/b.wav"], listed.Select(b => b.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(10, listed.Single(b => b.Key.EndsWith("a.input", StringComparison.Ordinal)).Length);
+        Assert.All(listed, b => Assert.InRange(b.LastModified, before, DateTimeOffset.UtcNow.AddMinutes(1)));
+        await foreach (var _ in Store.ListAsync("tests/" + Guid.NewGuid().ToString("N") + "/"))
+        {
+            Assert.Fail("a folder nothing was put in lists nothing");
+        }
+    }
+
+    [Fact]
     public async Task APutWhoseSourceFailsMidway_LeavesThePreviousContent_AndNothingOfTheNew()
     {
         var key = NewKey();
