@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Runs the whole test suite from a fresh clone. Installs what the tests need (ffmpeg and sox, to
 # generate real audio files in every format the probes read; libmp3lame0, the MP3 encoder the
-# reference backend loads) when it is missing, then runs every test project against real servers
-# on 127.0.0.1.
+# reference backend loads) when it is missing, starts the services the tests talk to (PostgreSQL:
+# scripts/services/postgres.sh) on 127.0.0.1 on free ports, then runs every test project against real
+# servers on 127.0.0.1, and stops the services however the run ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# What runs on exit, in order: each service adds its stop here.
+exit_steps=()
+on_exit() { exit_steps+=("$1"); }
+trap 'for step in "${exit_steps[@]}"; do eval "$step"; done' EXIT
 
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
@@ -18,10 +24,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# shellcheck source=services/postgres.sh
+source scripts/services/postgres.sh
+on_exit postgres_stop
+postgres_start
+
 dotnet build Tollgate.sln -c Release -v quiet -nologo
 status=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+on_exit 'rm -f "$log"'
 for project in tests/*/*.Tests.csproj; do
   dotnet test "$project" -c Release --no-build -nologo 2>&1 | tee -a "$log" || status=1
 done

@@ -1,4 +1,7 @@
+using System.Data;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Tollgate.Storage.Relational;
 
 namespace Tollgate.Storage.Sqlite;
 
@@ -10,7 +13,7 @@ namespace Tollgate.Storage.Sqlite;
 /// loses nothing committed (<c>synchronous=FULL</c>, SQLite's default, checked by a test rather than re-set). Running
 /// the three as pragmas on every pooled open cost each store call a prepared statement.
 /// </summary>
-internal sealed class SqliteDatabase
+internal sealed class SqliteDatabase : SqlDatabase
 {
     public SqliteDatabase(string connectionString)
     {
@@ -77,6 +80,23 @@ internal sealed class SqliteDatabase
         WaitWhenBusy(connection);
         return connection;
     }
+
+    public override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken ct = default) => await OpenAsync(ct).ConfigureAwait(false);
+
+    /// <summary>SQLite has one writer at a time: <c>BEGIN IMMEDIATE</c> takes the file's write lock at once, whatever the scope.</summary>
+    public override async Task<DbTransaction> BeginSerializedAsync(DbConnection connection, string scope, CancellationToken ct = default) =>
+        await connection.BeginTransactionAsync(IsolationLevel.Serializable, ct).ConfigureAwait(false);
+
+    /// <summary>ISO 8601 text (<see cref="StoreTime"/>), which sorts as time does.</summary>
+    public override object Time(DateTimeOffset at) => StoreTime.ToText(at);
+
+    public override DateTimeOffset ReadTime(object stored) => StoreTime.Parse((string)stored);
+
+    public override string InList(string column, string parameter) => $"{column} IN {parameter}";
+
+    public override string ClaimLock => "";
+
+    public override string InsertionOrder => "rowid";
 
     private const int BusyTimeoutMs = 30_000;
 

@@ -5,10 +5,11 @@ using Tollgate.Dubbing;
 using Tollgate.Identity;
 using Tollgate.Jobs;
 using Tollgate.Metering;
-using Tollgate.Storage.Sqlite.Dubbing;
-using Tollgate.Storage.Sqlite.Identity;
-using Tollgate.Storage.Sqlite.Jobs;
-using Tollgate.Storage.Sqlite.Metering;
+using Tollgate.Storage.Relational;
+using Tollgate.Storage.Relational.Dubbing;
+using Tollgate.Storage.Relational.Identity;
+using Tollgate.Storage.Relational.Jobs;
+using Tollgate.Storage.Relational.Metering;
 
 namespace Tollgate.Storage.Sqlite;
 
@@ -33,10 +34,8 @@ internal static class SqliteStorageServiceCollectionExtensions
             sp.GetRequiredService<SqliteMigrator>().Migrate(database);
             return database;
         });
-        services.AddSingleton<IIdentityStore>(sp => new SqliteIdentityStore(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IUsageLedger>(sp => new SqliteUsageLedger(sp.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<IDubbingStore>(sp => new SqliteDubbingStore(sp.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<IJobStore>(sp => new SqliteJobStore(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<SqlDatabase>(sp => sp.GetRequiredService<SqliteDatabase>());
+        services.AddSqlStores();
         services.AddSingleton<IBlobStore>(new FileSystemBlobStore(dataDirectory));
         return services;
     }

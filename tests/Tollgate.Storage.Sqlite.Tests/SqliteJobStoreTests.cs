@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Tollgate.Jobs;
-using Tollgate.Storage.Sqlite.Jobs;
+using Tollgate.Storage.Relational.Jobs;
 
 namespace Tollgate.Storage.Sqlite;
 
@@ -9,7 +9,7 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests, IDisposable
 {
     private readonly TempStore _file = new();
 
-    protected override IJobStore CreateStore(TimeProvider time) => new SqliteJobStore(_file.Open(), time);
+    protected override IJobStore CreateStore(TimeProvider time) => new SqlJobStore(_file.Open(), time);
 
     public void Dispose() => _file.Dispose();
 
@@ -39,7 +39,7 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests, IDisposable
             await Store.EnqueueAsync(new NewJob($"job-{i:D2}", "platform", $"subject-{i}", 3));
         }
         // Two stores, each its own SqliteDatabase and pool, as two server processes on one file would be.
-        var stores = new[] { CreateStore(Time), new SqliteJobStore(new SqliteDatabase(_file.ConnectionString + ";Pooling=False"), Time) };
+        var stores = new[] { CreateStore(Time), new SqlJobStore(new SqliteDatabase(_file.ConnectionString + ";Pooling=False"), Time) };
         var claimed = await Task.WhenAll(Enumerable.Range(0, 6).Select(w => Task.Run(async () =>
         {
             var mine = new List<string>();

@@ -2,9 +2,9 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using Tollgate.Dubbing;
 using Tollgate.Limits;
-using Tollgate.Storage.Sqlite.Dubbing;
-using Tollgate.Storage.Sqlite.Identity;
-using Tollgate.Storage.Sqlite.Metering;
+using Tollgate.Storage.Relational.Dubbing;
+using Tollgate.Storage.Relational.Identity;
+using Tollgate.Storage.Relational.Metering;
 
 namespace Tollgate.Storage.Sqlite;
 
@@ -147,13 +147,13 @@ public sealed class SqliteMigratorTests : IDisposable
         var applied = new SqliteMigrator().Migrate(database);
 
         Assert.Equal(SqliteMigrator.Scripts, applied);
-        var identity = new SqliteIdentityStore(database, TimeProvider.System);
+        var identity = new SqlIdentityStore(database, TimeProvider.System);
         Assert.Equal("Acme", (await identity.GetOrganizationAsync("org_v0"))!.Name);
         Assert.Equal("alice", (await identity.GetUserAsync("usr_v0"))!.Name);
         Assert.Equal("abc", await identity.GetSettingAsync("admin_token_sha256"));
-        var charge = Assert.Single(await new SqliteUsageLedger(database).ChargesAsync("org_v0", new MonthPeriod(2026, 5)));
+        var charge = Assert.Single(await new SqlUsageLedger(database).ChargesAsync("org_v0", new MonthPeriod(2026, 5)));
         Assert.Equal(("req_v0", 4200L, new DateTimeOffset(2026, 5, 2, 8, 0, 0, 250, TimeSpan.Zero)), (charge.RequestId, charge.Milliseconds, charge.At));
-        var dub = await new SqliteDubbingStore(database).GetDubAsync("dub_v0", "usr_v0");
+        var dub = await new SqlDubbingStore(database).GetDubAsync("dub_v0", "usr_v0");
         Assert.Equal((DubStatus.Done, 3), (dub!.Status, dub.ApiCreditsUsed));
 
         // The ledger is still append-only, and new rows go in beside the old ones.

@@ -1,28 +1,28 @@
 using Tollgate.Dubbing;
 using Tollgate.Identity;
 using Tollgate.Metering;
-using Tollgate.Storage.Sqlite.Dubbing;
-using Tollgate.Storage.Sqlite.Identity;
-using Tollgate.Storage.Sqlite.Metering;
+using Tollgate.Storage.Relational.Dubbing;
+using Tollgate.Storage.Relational.Identity;
+using Tollgate.Storage.Relational.Metering;
 
 namespace Tollgate.Storage.Sqlite;
 
 // The contracts of Tollgate.Testing, against the SQLite stores on a real file per test.
 
-public sealed class SqliteIdentityStoreTests : IdentityStoreContractTests, IDisposable
+public sealed class SqlIdentityStoreTests : IdentityStoreContractTests, IDisposable
 {
     private readonly TempStore _file = new();
 
-    protected override IIdentityStore CreateStore(TimeProvider time) => new SqliteIdentityStore(_file.Open(), time);
+    protected override IIdentityStore CreateStore(TimeProvider time) => new SqlIdentityStore(_file.Open(), time);
 
     public void Dispose() => _file.Dispose();
 }
 
-public sealed class SqliteUsageLedgerTests : UsageLedgerContractTests, IDisposable
+public sealed class SqlUsageLedgerTests : UsageLedgerContractTests, IDisposable
 {
     private readonly TempStore _file = new();
 
-    protected override IUsageLedger CreateLedger() => new SqliteUsageLedger(_file.Open());
+    protected override IUsageLedger CreateLedger() => new SqlUsageLedger(_file.Open());
 
     public void Dispose() => _file.Dispose();
 }
@@ -31,7 +31,7 @@ public sealed class SqliteDubbingStoreTests : DubbingStoreContractTests, IDispos
 {
     private readonly TempStore _file = new();
 
-    protected override IDubbingStore CreateStore() => new SqliteDubbingStore(_file.Open());
+    protected override IDubbingStore CreateStore() => new SqlDubbingStore(_file.Open());
 
     public void Dispose() => _file.Dispose();
 }

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Tollgate.Identity;
 using Tollgate.Storage.Sqlite;
-using Tollgate.Storage.Sqlite.Identity;
+using Tollgate.Storage.Relational.Identity;
 
 namespace Tollgate.Benchmarks.Identity;
 
@@ -24,7 +24,7 @@ public class KeyAuthenticationBenchmarks
         _directory = Path.Combine(Path.GetTempPath(), "tollgate-bench-" + Guid.NewGuid().ToString("N"));
         var database = new SqliteDatabase($"Data Source={Path.Combine(_directory, "b.db")}");
         new SqliteMigrator().Migrate(database);
-        var store = new SqliteIdentityStore(database, TimeProvider.System);
+        var store = new SqlIdentityStore(database, TimeProvider.System);
         var org = store.CreateOrganizationAsync("bench").GetAwaiter().GetResult();
         var user = store.CreateUserAsync(org.Id, "bench").GetAwaiter().GetResult();
         var issued = new KeyIssuer(store, TimeProvider.System)

@@ -25,4 +25,11 @@ public interface IIdentityStore
     /// <summary>A small durable setting (e.g. the generated admin token's hash).</summary>
     Task<string?> GetSettingAsync(string name, CancellationToken ct = default);
     Task SetSettingAsync(string name, string value, CancellationToken ct = default);
+
+    /// <summary>
+    /// Stores <paramref name="value"/> unless the setting already has one, atomically (of several callers at once, on
+    /// one node or many, exactly one stores its value); returns the value the setting holds afterwards, so a caller
+    /// knows whether its own value won.
+    /// </summary>
+    Task<string> AddSettingAsync(string name, string value, CancellationToken ct = default);
 }

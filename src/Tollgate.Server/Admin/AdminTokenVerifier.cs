@@ -8,7 +8,8 @@ namespace Tollgate.Server.Admin;
 
 /// <summary>
 /// Checks the admin bearer token in constant time. The token comes from <c>Tollgate:Admin:Token</c>; when none
-/// is configured one is generated on first start, only its SHA-256 is stored, and it is printed once.
+/// is configured one is generated on first start, only its SHA-256 is stored, and it is printed once (by the one node
+/// whose token was stored, when several start at once on an empty store).
 /// </summary>
 internal sealed class AdminTokenVerifier(IIdentityStore store, IOptions<TollgateOptions> options)
 {
@@ -31,10 +32,12 @@ internal sealed class AdminTokenVerifier(IIdentityStore store, IOptions<Tollgate
             return null;
         }
         var token = "tga_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', 'A').Replace('/', 'B').TrimEnd('=');
-        var digest = Digest(token);
-        await store.SetSettingAsync(SettingName, Convert.ToHexStringLower(digest), ct);
-        _expected.TrySetResult(digest);
-        return token;
+        var digest = Convert.ToHexStringLower(Digest(token));
+        // Several nodes starting at once on one empty store each generate a token; the first stored is the token of all
+        // of them, and only the node that stored it prints it.
+        var settled = await store.AddSettingAsync(SettingName, digest, ct);
+        _expected.TrySetResult(Convert.FromHexString(settled));
+        return settled == digest ? token : null;
     }
 
     public async ValueTask<bool> VerifyAsync(string? authorization)

@@ -27,7 +27,7 @@ internal sealed class Bootstrapper(
         string? demoKey = null;
         string? samplePath = null;
         var bootstrap = options.Value.Bootstrap;
-        if (bootstrap.CreateDemo && (await store.ListOrganizationsAsync(cancellationToken)).Count == 0)
+        if (bootstrap.CreateDemo && (await store.ListOrganizationsAsync(cancellationToken)).Count == 0 && await ClaimDemoAsync(cancellationToken))
         {
             var org = await store.CreateOrganizationAsync("Demo", cancellationToken);
             var user = await store.CreateUserAsync(org.Id, "demo", cancellationToken);
@@ -44,6 +44,18 @@ internal sealed class Bootstrapper(
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Whether this process is the one to create the demo: of several nodes starting at once on one empty store, each
+    /// sees no organization, and the one whose claim is stored first creates it (the others none).
+    /// </summary>
+    private async Task<bool> ClaimDemoAsync(CancellationToken ct)
+    {
+        var claim = Guid.NewGuid().ToString("N");
+        return await store.AddSettingAsync(DemoClaimSetting, claim, ct) == claim;
+    }
+
+    private const string DemoClaimSetting = "bootstrap_demo_claim";
 
     private void Print(string? token, string? demoKey, string? samplePath)
     {

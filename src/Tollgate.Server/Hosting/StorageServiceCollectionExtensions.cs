@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Tollgate.Storage.Postgres;
 using Tollgate.Storage.Sqlite;
 
 namespace Tollgate.Server.Hosting;
@@ -33,35 +34,60 @@ internal static class StorageServiceCollectionExtensions
 
     /// <summary>
     /// Registers the <see cref="DataDirectory"/> and the store <c>ConnectionStrings:Tollgate</c> names: a SQLite
-    /// connection string (<c>Data Source=…</c>; a relative file lives in the data directory) selects the embedded store.
-    /// Any other string stops the start with an error naming the setting (PostgreSQL comes later).
+    /// connection string (<c>Data Source=…</c>; a relative file lives in the data directory) selects the embedded store,
+    /// a PostgreSQL one (<c>Host=…;Port=…;Database=…;Username=…;Password=…</c>) the distributed store. Uploaded audio
+    /// and dubbing files stay in the data directory either way (with several nodes: a folder they share).
     /// </summary>
-    /// <exception cref="InvalidOperationException">The connection string selects no store this build has.</exception>
+    /// <exception cref="InvalidOperationException">The connection string selects no store this build has, or not one it can open.</exception>
     public static IServiceCollection AddTollgateStorage(this IServiceCollection services, IConfiguration configuration)
     {
         var data = DataDirectory.Resolve(configuration);
         services.AddSingleton(data);
         var connectionString = configuration.GetConnectionString("Tollgate") is { Length: > 0 } configured ? configured : DefaultConnectionString;
-        if (!IsSqlite(connectionString))
+        // The value itself is never repeated in a message: a server connection string carries a password.
+        switch (Select(connectionString))
         {
-            // The value itself is not repeated: a server connection string may carry a password.
-            throw new InvalidOperationException(
-                $"{ConnectionStringSetting} selects no store this server has: only SQLite is supported for now, with a connection string "
-                + $"such as 'Data Source=tollgate.db' (a relative file is kept in {DataDirectory.Setting}, here {data.Path}).");
-        }
-        try
-        {
-            services.AddSqliteStorage(connectionString, data.Path);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new InvalidOperationException($"{ConnectionStringSetting} is not a SQLite connection string this server can open: {ex.Message}", ex);
+            case Store.Sqlite:
+                try
+                {
+                    services.AddSqliteStorage(connectionString, data.Path);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new InvalidOperationException($"{ConnectionStringSetting} is not a SQLite connection string this server can open: {ex.Message}", ex);
+                }
+                break;
+            case Store.Postgres:
+                try
+                {
+                    services.AddPostgresStorage(connectionString, data.Path);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new InvalidOperationException($"{ConnectionStringSetting} is not a PostgreSQL connection string this server can open: {ex.Message}", ex);
+                }
+                break;
+            default:
+                throw new InvalidOperationException(
+                    $"{ConnectionStringSetting} selects no store this server has: use a SQLite connection string such as 'Data Source=tollgate.db' "
+                    + $"(a relative file is kept in {DataDirectory.Setting}, here {data.Path}) or a PostgreSQL one such as "
+                    + "'Host=db.internal;Port=5432;Database=tollgate;Username=tollgate;Password=…'.");
         }
         return services;
     }
 
-    /// <summary>Whether <paramref name="connectionString"/> is of the <c>Data Source=…</c> form SQLite uses.</summary>
-    private static bool IsSqlite(string connectionString)
+    private enum Store
+    {
+        None,
+        Sqlite,
+        Postgres,
+    }
+
+    /// <summary>
+    /// Which store <paramref name="connectionString"/> is written for: <c>Data Source</c> (or <c>DataSource</c>,
+    /// <c>Filename</c>) is SQLite's form, <c>Host</c> (or <c>Server</c>) PostgreSQL's.
+    /// </summary>
+    private static Store Select(string connectionString)
     {
         var builder = new DbConnectionStringBuilder();
         try
@@ -70,8 +96,12 @@ internal static class StorageServiceCollectionExtensions
         }
         catch (ArgumentException)
         {
-            return false;
+            return Store.None;
         }
-        return builder.ContainsKey("Data Source") || builder.ContainsKey("DataSource") || builder.ContainsKey("Filename");
+        if (builder.ContainsKey("Data Source") || builder.ContainsKey("DataSource") || builder.ContainsKey("Filename"))
+        {
+            return Store.Sqlite;
+        }
+        return builder.ContainsKey("Host") || builder.ContainsKey("Server") ? Store.Postgres : Store.None;
     }
 }

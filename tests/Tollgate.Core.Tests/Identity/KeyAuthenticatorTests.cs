@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Tollgate.Storage.Sqlite;
-using Tollgate.Storage.Sqlite.Identity;
+using Tollgate.Storage.Relational.Identity;
 
 namespace Tollgate.Identity;
 
@@ -8,7 +8,7 @@ public sealed class KeyAuthenticatorTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "tollgate-core-tests", Guid.NewGuid().ToString("N"));
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
-    private readonly SqliteIdentityStore _store;
+    private readonly SqlIdentityStore _store;
     private readonly KeyAuthenticator _authenticator;
     private readonly KeyIssuer _issuer;
 
@@ -16,7 +16,7 @@ public sealed class KeyAuthenticatorTests : IDisposable
     {
         var db = new SqliteDatabase($"Data Source={Path.Combine(_directory, "t.db")}");
         new SqliteMigrator().Migrate(db);
-        _store = new SqliteIdentityStore(db, _time);
+        _store = new SqlIdentityStore(db, _time);
         _authenticator = new KeyAuthenticator(_store, _time);
         _issuer = new KeyIssuer(_store, _time);
     }

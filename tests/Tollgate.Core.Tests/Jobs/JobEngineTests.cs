@@ -3,7 +3,7 @@ using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 using Tollgate.Storage.Sqlite;
-using Tollgate.Storage.Sqlite.Jobs;
+using Tollgate.Storage.Relational.Jobs;
 
 namespace Tollgate.Jobs;
 
@@ -21,7 +21,7 @@ public sealed class JobEngineTests : IAsyncLifetime
     private readonly JobWakeSignal _wake = new();
     private readonly RecordedEvents _events = new();
     private readonly List<RunningEngine> _engines = [];
-    private SqliteJobStore _store = null!;
+    private SqlJobStore _store = null!;
 
     private JobOptions Options { get; } = new() { Workers = 2, PollSeconds = 2, LeaseSeconds = 30, MaxAttempts = 3, RetrySeconds = 2, MaxRetrySeconds = 60 };
 
@@ -29,7 +29,7 @@ public sealed class JobEngineTests : IAsyncLifetime
     {
         var database = new SqliteDatabase($"Data Source={_dbPath}");
         new SqliteMigrator().Migrate(database);
-        _store = new SqliteJobStore(database, _time);
+        _store = new SqlJobStore(database, _time);
         return Task.CompletedTask;
     }
 
@@ -127,7 +127,7 @@ public sealed class JobEngineTests : IAsyncLifetime
         });
         var a = Start(Handler());
         // The second engine has a store (and connection pool) of its own, as another process on the same file would.
-        var b = Start(new SqliteJobStore(new SqliteDatabase($"Data Source={_dbPath};Pooling=False"), _time), Handler());
+        var b = Start(new SqlJobStore(new SqliteDatabase($"Data Source={_dbPath};Pooling=False"), _time), Handler());
         Assert.NotEqual(a.Engine.Holder, b.Engine.Holder);
         var ids = Enumerable.Range(0, 40).Select(i => $"job-{i:D2}").ToList();
         foreach (var id in ids)

@@ -5,7 +5,7 @@ using Tollgate.Identity;
 using Tollgate.Limits;
 using Tollgate.Observability;
 using Tollgate.Storage.Sqlite;
-using Tollgate.Storage.Sqlite.Metering;
+using Tollgate.Storage.Relational.Metering;
 
 namespace Tollgate.Metering;
 
@@ -15,14 +15,14 @@ public sealed class AudioQuotaTests : IDisposable
     private const string Model = "velma-2-stt-batch";
     private readonly string _dbPath = Path.Combine(Path.GetTempPath(), $"tollgate-ledger-{Guid.NewGuid():N}.db");
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 5, 31, 23, 0, 0, TimeSpan.Zero));
-    private readonly SqliteUsageLedger _ledger;
+    private readonly SqlUsageLedger _ledger;
     private readonly Principal _alice = PrincipalOf("org_a", "usr_alice", "key_1", Model, hours: 1.0);
 
     public AudioQuotaTests()
     {
         var database = new SqliteDatabase($"Data Source={_dbPath}");
         new SqliteMigrator().Migrate(database);
-        _ledger = new SqliteUsageLedger(database);
+        _ledger = new SqlUsageLedger(database);
     }
 
     public void Dispose()

@@ -85,7 +85,7 @@ public sealed class ErrorShapeTests
         var failures = new FailureSwitch();
         await using var server = await TollgateServer.StartAsync(services: s =>
         {
-            s.Replace(ServiceDescriptor.Singleton<IUsageLedger>(sp => new FlakyLedger(ActivatorUtilities.CreateInstance<Tollgate.Storage.Sqlite.Metering.SqliteUsageLedger>(sp), failures)));
+            s.Replace(ServiceDescriptor.Singleton<IUsageLedger>(sp => new FlakyLedger(ActivatorUtilities.CreateInstance<Tollgate.Storage.Relational.Metering.SqlUsageLedger>(sp), failures)));
         });
         var key = await server.CreateKeyAsync(Model);
         using var client = server.CreateClient(key.Secret);
@@ -134,7 +134,7 @@ public sealed class ErrorShapeTests
     /// <summary>The real identity store, except that listing organizations throws (a bug, as far as the client can tell).</summary>
     private sealed class ThrowingListStore(IServiceProvider services) : IIdentityStore
     {
-        private readonly IIdentityStore _inner = ActivatorUtilities.CreateInstance<Tollgate.Storage.Sqlite.Identity.SqliteIdentityStore>(services);
+        private readonly IIdentityStore _inner = ActivatorUtilities.CreateInstance<Tollgate.Storage.Relational.Identity.SqlIdentityStore>(services);
 
         public Task<IReadOnlyList<Organization>> ListOrganizationsAsync(CancellationToken ct = default) =>
             throw new InvalidOperationException("secret internals");
@@ -152,5 +152,6 @@ public sealed class ErrorShapeTests
         public Task TouchKeysAsync(IReadOnlyCollection<KeyValuePair<string, DateTimeOffset>> lastUsed, CancellationToken ct = default) => _inner.TouchKeysAsync(lastUsed, ct);
         public Task<string?> GetSettingAsync(string name, CancellationToken ct = default) => _inner.GetSettingAsync(name, ct);
         public Task SetSettingAsync(string name, string value, CancellationToken ct = default) => _inner.SetSettingAsync(name, value, ct);
+        public Task<string> AddSettingAsync(string name, string value, CancellationToken ct = default) => _inner.AddSettingAsync(name, value, ct);
     }
 }

@@ -8,28 +8,72 @@ using Tollgate.Audio;
 using Tollgate.Hosting;
 using Tollgate.Infrastructure;
 using Tollgate.Jobs;
+using Tollgate.Storage.Postgres;
+using Tollgate.Storage.Relational;
+using Tollgate.Storage.Relational.Dubbing;
 using Tollgate.Storage.Sqlite;
-using Tollgate.Storage.Sqlite.Dubbing;
-using Tollgate.Storage.Sqlite.Jobs;
+using Tollgate.Storage.Relational.Jobs;
 
 namespace Tollgate.Dubbing;
 
-/// <summary>
-/// A dub whose server process is killed (SIGKILL) while its generate job is claimed is finished by the next start:
-/// the dead process's claim expires, the new engine takes the job again and resumes the dub from its last stored step,
-/// charging it once.
-/// </summary>
-public sealed class DubKillResumeTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
+/// <summary>On the embedded store: the next start of the killed server finishes the dub.</summary>
+[Collection(nameof(DubKillResumeTests))] // one 20-minute render at a time: two at once on 2 cores starve the 2 s lease's renewals
+public sealed class SqliteDubKillResumeTests(Xunit.Abstractions.ITestOutputHelper output) : DubKillResumeTests(output)
 {
-    private const string AdminToken = "kill-resume-admin-token-0123456789";
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "tollgate-kill-resume", Guid.NewGuid().ToString("N"));
+    private protected override SqlDatabase OpenDatabase() => new SqliteDatabase($"Data Source={Path.Combine(Directory, "tollgate.db")}");
 
-    public void Dispose()
+    protected override void AddStore(Dictionary<string, string> environment)
+    {
+    }
+
+    public override void Dispose()
     {
         SqliteConnection.ClearAllPools();
+        base.Dispose();
+    }
+}
+
+/// <summary>On PostgreSQL: another node (its own process, the same database and the shared data folder) finishes the dub.</summary>
+[Collection(nameof(DubKillResumeTests))]
+public sealed class PostgresDubKillResumeTests(Xunit.Abstractions.ITestOutputHelper output) : DubKillResumeTests(output)
+{
+    private readonly TempPostgresDatabase _database = new();
+    private PostgresDatabase? _opened;
+
+    private protected override SqlDatabase OpenDatabase() => _opened = new PostgresDatabase(_database.ConnectionString);
+
+    protected override void AddStore(Dictionary<string, string> environment) => environment["ConnectionStrings__Tollgate"] = _database.ConnectionString;
+
+    public override void Dispose()
+    {
+        _opened?.Dispose();
+        _database.Dispose();
+        base.Dispose();
+    }
+}
+
+/// <summary>
+/// A dub whose server process is killed (SIGKILL) while its generate job is claimed is finished by the next server on
+/// the same store: the dead process's claim expires, the new engine takes the job again and resumes the dub from its
+/// last stored step, charging it once.
+/// </summary>
+public abstract class DubKillResumeTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
+{
+    private const string AdminToken = "kill-resume-admin-token-0123456789";
+
+    protected string Directory { get; } = Path.Combine(Path.GetTempPath(), "tollgate-kill-resume", Guid.NewGuid().ToString("N"));
+
+    /// <summary>The store the servers use, opened by the test to watch the job (after the first server has migrated it).</summary>
+    private protected abstract SqlDatabase OpenDatabase();
+
+    /// <summary>Points the servers at the store (SQLite: the file in the data folder, as <see cref="ServerProcess"/> sets it).</summary>
+    protected abstract void AddStore(Dictionary<string, string> environment);
+
+    public virtual void Dispose()
+    {
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            System.IO.Directory.Delete(Directory, recursive: true);
         }
         catch (IOException)
         {
@@ -37,35 +81,37 @@ public sealed class DubKillResumeTests(Xunit.Abstractions.ITestOutputHelper outp
     }
 
     [Fact]
-    public async Task ADubWhoseServerIsKilledMidJob_IsFinishedAfterRestart_AndChargedOnce()
+    public async Task ADubWhoseServerIsKilledMidJob_IsFinishedByTheNextServer_AndChargedOnce()
     {
-        Directory.CreateDirectory(_directory);
+        System.IO.Directory.CreateDirectory(Directory);
         var environment = new Dictionary<string, string>
         {
             ["Tollgate__Admin__Token"] = AdminToken,
             ["Tollgate__Bootstrap__CreateDemo"] = "false",
-            ["Tollgate__SpoolDirectory"] = Path.Combine(_directory, "spool"),
+            ["Tollgate__SpoolDirectory"] = Path.Combine(Directory, "spool"),
             // A short lease, so the restarted server takes over the dead one's claim within seconds.
             ["Tollgate__Jobs__LeaseSeconds"] = "2",
             ["Tollgate__Jobs__PollSeconds"] = "0.2",
         };
+        AddStore(environment);
         // 20 minutes of 16 kHz mono: rendering it (two decoding passes, 38 MB written and flushed) takes long enough
         // for the kill to land while the job is claimed.
         const int seconds = 20 * 60;
         var input = LongWav(16_000, seconds);
-        var database = new SqliteDatabase($"Data Source={Path.Combine(_directory, "tollgate.db")}");
 
         string key;
         string dubId;
         string holder;
-        await using (var first = await ServerProcess.StartAsync(_directory, environment))
+        SqlDatabase database;
+        await using (var first = await ServerProcess.StartAsync(Directory, environment))
         {
+            database = OpenDatabase();
             key = await CreateKeyAsync(first.Address!);
             using var client = Client(first.Address!, key);
             dubId = await CreateAndGenerateAsync(client, input);
 
             // Killed while its generate job is claimed (running), as soon as that is seen.
-            var jobs = new SqliteJobStore(database, TimeProvider.System);
+            var jobs = new SqlJobStore(database, TimeProvider.System);
             var claimed = await WaitForAsync(async () => await jobs.GetAsync(dubId + ":generate") is { State: not JobState.Queued } job ? job : null);
             first.Kill();
             Assert.True(claimed.State == JobState.Running, $"The job ended before the kill: {claimed}\n{first.Output}");
@@ -74,12 +120,12 @@ public sealed class DubKillResumeTests(Xunit.Abstractions.ITestOutputHelper outp
 
             var left = await jobs.GetAsync(dubId + ":generate");
             Assert.Equal((JobState.Running, holder), (left!.State, left.ClaimHolder));
-            var dub = await new SqliteDubbingStore(database).GetDubAsync(dubId);
+            var dub = await new SqlDubbingStore(database).GetDubAsync(dubId);
             Assert.True(DubLifecycle.IsWorkPending(dub!.Status), $"interrupted mid-way, not {dub.Status}");
             output.WriteLine($"Killed with the dub {DubLifecycle.Wire(dub.Status)} and its job claimed by {holder}.");
         }
 
-        await using var second = await ServerProcess.StartAsync(_directory, environment);
+        await using var second = await ServerProcess.StartAsync(Directory, environment);
         using (var client = Client(second.Address!, key))
         {
             var done = await WaitForAsync(async () =>
@@ -95,7 +141,7 @@ public sealed class DubKillResumeTests(Xunit.Abstractions.ITestOutputHelper outp
             Assert.Equal(HttpStatusCode.OK, result.StatusCode);
             Assert.Equal(seconds * 1000L, AudioProbe.Probe(new MemoryStream(await result.Content.ReadAsByteArrayAsync())).Info.DurationMs);
         }
-        var finished = await new SqliteJobStore(database, TimeProvider.System).GetAsync(dubId + ":generate");
+        var finished = await new SqlJobStore(database, TimeProvider.System).GetAsync(dubId + ":generate");
         Assert.Equal(JobState.Succeeded, finished!.State);
         Assert.Equal(2, finished.Attempts); // the killed run and the one that finished
         Assert.Contains("Resuming dubbing work left by a previous run: 1 dubs, 0 voices", second.Output);

@@ -65,14 +65,15 @@ public sealed class DataDirectoryTests : IDisposable
     }
 
     [Fact]
-    public async Task AConnectionStringThatIsNotSqlite_StopsTheStart_NamingTheSetting_WithoutRepeatingIt()
+    public async Task AConnectionStringOfNoStoreThisServerHas_StopsTheStart_NamingTheSetting_WithoutRepeatingIt()
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Tollgate"] = "Host=db.internal;Database=tollgate;Username=tollgate;Password=s3cret-pw",
+            ["ConnectionStrings:Tollgate"] = "Uri=mongodb://db.internal/tollgate;Password=s3cret-pw",
         }));
         Assert.Contains("ConnectionStrings:Tollgate", error.Message);
         Assert.Contains("SQLite", error.Message);
+        Assert.Contains("PostgreSQL", error.Message);
         Assert.DoesNotContain("s3cret-pw", error.Message);
 
         var unreadable = await Assert.ThrowsAsync<InvalidOperationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
@@ -80,6 +81,29 @@ public sealed class DataDirectoryTests : IDisposable
             ["ConnectionStrings:Tollgate"] = "Data Source=db.internal;Initial Catalog=tollgate",
         }));
         Assert.Contains("ConnectionStrings:Tollgate", unreadable.Message);
+
+        var noDatabase = await Assert.ThrowsAsync<InvalidOperationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Tollgate"] = "Host=db.internal;Username=tollgate;Password=s3cret-pw",
+        }));
+        Assert.Contains("ConnectionStrings:Tollgate", noDatabase.Message);
+        Assert.Contains("Database=", noDatabase.Message);
+        Assert.DoesNotContain("s3cret-pw", noDatabase.Message);
+    }
+
+    [Fact]
+    public async Task APostgresServerThatCannotBeReached_StopsTheStart_SayingWhere_WithoutThePassword()
+    {
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Tollgate"] = $"Host=127.0.0.1;Port={port};Database=tollgate;Username=tollgate;Password=s3cret-pw",
+        }));
+        Assert.Contains($"127.0.0.1:{port}/tollgate", error.Message);
+        Assert.DoesNotContain("s3cret-pw", error.Message);
     }
 
     [Fact]

@@ -177,4 +177,21 @@ public abstract class IdentityStoreContractTests
         await Store.SetSettingAsync(name, "two");
         Assert.Equal("two", await Store.GetSettingAsync(name));
     }
+
+    [Fact]
+    public async Task AddSetting_StoresOnlyTheFirstValue_AndTellsEveryCallerWhichOneHolds()
+    {
+        Assert.Equal("first", await Store.AddSettingAsync("bootstrap_claim", "first"));
+        Assert.Equal("first", await Store.AddSettingAsync("bootstrap_claim", "second"));
+        Assert.Equal("first", await Store.GetSettingAsync("bootstrap_claim"));
+    }
+
+    [Fact]
+    public async Task AddSetting_CalledAtOnceByMany_StoresExactlyOneOfTheirValues()
+    {
+        var answers = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() => Store.AddSettingAsync("race", $"caller-{i}"))));
+        var winner = Assert.Single(answers.Distinct());
+        Assert.StartsWith("caller-", winner);
+        Assert.Equal(winner, await Store.GetSettingAsync("race"));
+    }
 }

@@ -1,18 +1,18 @@
-using System.Data;
+using System.Data.Common;
 using Dapper;
-using Microsoft.Data.Sqlite;
 using Tollgate.Dubbing;
 using Tollgate.Limits;
 
-namespace Tollgate.Storage.Sqlite.Dubbing;
+namespace Tollgate.Storage.Relational.Dubbing;
 
 /// <summary>
-/// Dubs, voices (stock and custom) and the append-only dubbing credit ledger in the embedded SQLite file. Status
-/// changes are compare-and-set; a charge or refund is written in the same transaction as the status change it
-/// belongs to, and the credit check before a charge runs inside that (write-locked) transaction, so two generates
-/// can never together spend more than the allowance.
+/// Dubs, voices (stock and custom) and the append-only dubbing credit ledger (tables <c>dubs</c>, <c>dubbing_voices</c>,
+/// <c>dubbing_credits</c>). Status changes are compare-and-set; a charge or refund is written in the same transaction
+/// as the status change it belongs to, and the credit check before a charge runs inside that transaction, serialized
+/// with every other charge of the organization (<see cref="SqlDatabase.BeginSerializedAsync"/>), so two generates,
+/// on one node or two, can never together spend more than the allowance.
 /// </summary>
-internal sealed class SqliteDubbingStore : IDubbingStore
+internal sealed class SqlDubbingStore : IDubbingStore
 {
     private const string DubColumns =
         "id, org_id, user_id, name, source_language, target_language, voice_id, status, input_duration_ms, required_credits, api_credits_used, input_format, error_code, error_message, created_at, updated_at";
@@ -27,16 +27,16 @@ internal sealed class SqliteDubbingStore : IDubbingStore
         WHERE id = @Id AND status = @Expected
         """;
 
-    private readonly SqliteDatabase _db;
+    private readonly SqlDatabase _db;
 
-    public SqliteDubbingStore(SqliteDatabase db)
+    public SqlDubbingStore(SqlDatabase db)
     {
         _db = db;
     }
 
     public async Task AddDubAsync(Dub dub, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         await c.ExecuteAsync(new CommandDefinition(
             $"""
             INSERT INTO dubs({DubColumns}) VALUES (@Id, @OrgId, @UserId, @Name, @SourceLanguage, @TargetLanguage, @VoiceId, @Status,
@@ -46,30 +46,30 @@ internal sealed class SqliteDubbingStore : IDubbingStore
 
     public async Task<Dub?> GetDubAsync(string dubId, string userId, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<DubRow>(new CommandDefinition(
             $"SELECT {DubColumns} FROM dubs WHERE id = @dubId AND user_id = @userId", new { dubId, userId }, cancellationToken: ct));
-        return row?.ToDub();
+        return row?.ToDub(_db);
     }
 
     public async Task<Dub?> GetDubAsync(string dubId, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<DubRow>(new CommandDefinition(
             $"SELECT {DubColumns} FROM dubs WHERE id = @dubId", new { dubId }, cancellationToken: ct));
-        return row?.ToDub();
+        return row?.ToDub(_db);
     }
 
     public async Task<bool> UpdateDubAsync(Dub dub, DubStatus expected, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         return await c.ExecuteAsync(new CommandDefinition(UpdateDub, DubParameters(dub, expected), cancellationToken: ct)) == 1;
     }
 
     public async Task<ChargeOutcome> ChargeAsync(Dub dub, DubStatus expected, CreditEntry charge, int allowance, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
-        await using var tx = await BeginWriteAsync(c, ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var tx = await _db.BeginSerializedAsync(c, CreditScope(charge.OrgId), ct);
         var used = await UsedAsync(c, tx, charge.OrgId, charge.Period, ct);
         var left = DubbingCredits.Left(allowance, used);
         var status = await c.ExecuteScalarAsync<string?>(new CommandDefinition(
@@ -90,8 +90,8 @@ internal sealed class SqliteDubbingStore : IDubbingStore
 
     public async Task<bool> UpdateDubWithRefundAsync(Dub dub, DubStatus expected, string refundEntryId, DateTimeOffset at, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
-        await using var tx = await BeginWriteAsync(c, ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var tx = await _db.BeginSerializedAsync(c, CreditScope(dub.OrgId), ct);
         if (await c.ExecuteAsync(new CommandDefinition(UpdateDub, DubParameters(dub, expected), tx, cancellationToken: ct)) != 1)
         {
             return false;
@@ -105,24 +105,24 @@ internal sealed class SqliteDubbingStore : IDubbingStore
             GROUP BY org_id, dub_id
             HAVING SUM(credits) > 0
             ON CONFLICT(entry_id) DO NOTHING
-            """, new { refundEntryId, dub.Id, At = StoreTime.ToText(at) }, tx, cancellationToken: ct));
+            """, new { refundEntryId, dub.Id, At = _db.Time(at) }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return true;
     }
 
     public async Task<IReadOnlyList<Dub>> PendingDubsAsync(CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<DubRow>(new CommandDefinition(
             $"SELECT {DubColumns} FROM dubs WHERE status IN ('preprocessing', 'queued', 'starting', 'processing', 'finalizing') ORDER BY updated_at, id",
             cancellationToken: ct));
-        return [.. rows.Select(r => r.ToDub())];
+        return [.. rows.Select(r => r.ToDub(_db))];
     }
 
     public async Task UpsertStockVoicesAsync(IEnumerable<Voice> voices, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
-        await using var tx = await BeginWriteAsync(c, ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var tx = await _db.BeginSerializedAsync(c, "dubbing-stock-voices", ct);
         foreach (var voice in voices)
         {
             if (!voice.IsStock)
@@ -143,7 +143,7 @@ internal sealed class SqliteDubbingStore : IDubbingStore
 
     public async Task AddVoiceAsync(Voice voice, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         await c.ExecuteAsync(new CommandDefinition(
             $"""
             INSERT INTO dubbing_voices({VoiceColumns}) VALUES (@Id, @OrgId, @OwnerUserId, @Name, @Language, @Genre, @Style, @Description,
@@ -153,24 +153,24 @@ internal sealed class SqliteDubbingStore : IDubbingStore
 
     public async Task<Voice?> GetVoiceAsync(string voiceId, string userId, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<VoiceRow>(new CommandDefinition(
             $"SELECT {VoiceColumns} FROM dubbing_voices WHERE id = @voiceId AND (owner_user_id IS NULL OR owner_user_id = @userId)",
             new { voiceId, userId }, cancellationToken: ct));
-        return row?.ToVoice();
+        return row?.ToVoice(_db);
     }
 
     public async Task<Voice?> GetVoiceAsync(string voiceId, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<VoiceRow>(new CommandDefinition(
             $"SELECT {VoiceColumns} FROM dubbing_voices WHERE id = @voiceId", new { voiceId }, cancellationToken: ct));
-        return row?.ToVoice();
+        return row?.ToVoice(_db);
     }
 
     public async Task<bool> UpdateVoiceAsync(Voice voice, VoiceStatus expected, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         var parameters = VoiceParameters(voice);
         parameters.Add("Expected", DubLifecycle.Wire(expected));
         return await c.ExecuteAsync(new CommandDefinition(
@@ -183,55 +183,54 @@ internal sealed class SqliteDubbingStore : IDubbingStore
 
     public async Task<IReadOnlyList<Voice>> ListVoicesAsync(string userId, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<VoiceRow>(new CommandDefinition(
             $"SELECT {VoiceColumns} FROM dubbing_voices WHERE owner_user_id IS NULL OR owner_user_id = @userId ORDER BY id",
             new { userId }, cancellationToken: ct));
-        return [.. rows.Select(r => r.ToVoice())];
+        return [.. rows.Select(r => r.ToVoice(_db))];
     }
 
     public async Task<IReadOnlyList<Voice>> PendingVoicesAsync(CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<VoiceRow>(new CommandDefinition(
             $"SELECT {VoiceColumns} FROM dubbing_voices WHERE status = 'training' AND owner_user_id IS NOT NULL ORDER BY created_at, id",
             cancellationToken: ct));
-        return [.. rows.Select(r => r.ToVoice())];
+        return [.. rows.Select(r => r.ToVoice(_db))];
     }
 
     public async Task<long> CreditsUsedAsync(string orgId, MonthPeriod period, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         return await UsedAsync(c, null, orgId, period, ct);
     }
 
     public async Task<IReadOnlyList<CreditEntry>> CreditEntriesAsync(string dubId, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<CreditRow>(new CommandDefinition(
             "SELECT entry_id, org_id, dub_id, credits, period, at FROM dubbing_credits WHERE dub_id = @dubId ORDER BY at, entry_id",
             new { dubId }, cancellationToken: ct));
-        return [.. rows.Select(r => r.ToEntry())];
+        return [.. rows.Select(r => r.ToEntry(_db))];
     }
 
-    /// <summary>Starts a transaction that takes the write lock at once (BEGIN IMMEDIATE), so what it reads stays true until it commits.</summary>
-    private static async Task<SqliteTransaction> BeginWriteAsync(SqliteConnection c, CancellationToken ct) =>
-        (SqliteTransaction)await c.BeginTransactionAsync(IsolationLevel.Serializable, ct);
+    /// <summary>What every change to one organization's credits serializes on.</summary>
+    private static string CreditScope(string orgId) => "dubbing-credits:" + orgId;
 
-    private static Task<long> UsedAsync(SqliteConnection c, SqliteTransaction? tx, string orgId, MonthPeriod period, CancellationToken ct) =>
+    private static Task<long> UsedAsync(DbConnection c, DbTransaction? tx, string orgId, MonthPeriod period, CancellationToken ct) =>
         c.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT COALESCE(SUM(credits), 0) FROM dubbing_credits WHERE org_id = @orgId AND period = @Period",
             new { orgId, Period = period.ToString() }, tx, cancellationToken: ct));
 
-    private static async Task<bool> AppendAsync(SqliteConnection c, SqliteTransaction tx, CreditEntry entry, CancellationToken ct) =>
+    private async Task<bool> AppendAsync(DbConnection c, DbTransaction tx, CreditEntry entry, CancellationToken ct) =>
         await c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO dubbing_credits(entry_id, org_id, dub_id, credits, period, at) VALUES (@EntryId, @OrgId, @DubId, @Credits, @Period, @At)
             ON CONFLICT(entry_id) DO NOTHING
-            """, new { entry.EntryId, entry.OrgId, entry.DubId, entry.Credits, Period = entry.Period.ToString(), At = StoreTime.ToText(entry.At) },
+            """, new { entry.EntryId, entry.OrgId, entry.DubId, entry.Credits, Period = entry.Period.ToString(), At = _db.Time(entry.At) },
             tx, cancellationToken: ct)) == 1;
 
-    private static DynamicParameters DubParameters(Dub d, DubStatus? expected)
+    private DynamicParameters DubParameters(Dub d, DubStatus? expected)
     {
         var p = new DynamicParameters();
         p.Add("Id", d.Id);
@@ -248,8 +247,8 @@ internal sealed class SqliteDubbingStore : IDubbingStore
         p.Add("InputFormat", d.InputFormat);
         p.Add("ErrorCode", d.ErrorCode);
         p.Add("ErrorMessage", d.ErrorMessage);
-        p.Add("CreatedAt", StoreTime.ToText(d.CreatedAt));
-        p.Add("UpdatedAt", StoreTime.ToText(d.UpdatedAt));
+        p.Add("CreatedAt", _db.Time(d.CreatedAt));
+        p.Add("UpdatedAt", _db.Time(d.UpdatedAt));
         if (expected is { } status)
         {
             p.Add("Expected", DubLifecycle.Wire(status));
@@ -257,7 +256,7 @@ internal sealed class SqliteDubbingStore : IDubbingStore
         return p;
     }
 
-    private static DynamicParameters VoiceParameters(Voice v)
+    private DynamicParameters VoiceParameters(Voice v)
     {
         var p = new DynamicParameters();
         p.Add("Id", v.Id);
@@ -274,7 +273,7 @@ internal sealed class SqliteDubbingStore : IDubbingStore
         p.Add("SampleLoudnessDb", v.SampleLoudnessDb);
         p.Add("ErrorCode", v.ErrorCode);
         p.Add("ErrorMessage", v.ErrorMessage);
-        p.Add("CreatedAt", StoreTime.ToText(v.CreatedAt));
+        p.Add("CreatedAt", _db.Time(v.CreatedAt));
         return p;
     }
 
@@ -294,10 +293,10 @@ internal sealed class SqliteDubbingStore : IDubbingStore
         public string? Input_Format { get; set; }
         public string? Error_Code { get; set; }
         public string? Error_Message { get; set; }
-        public string Created_At { get; set; } = "";
-        public string Updated_At { get; set; } = "";
+        public object Created_At { get; set; } = null!;
+        public object Updated_At { get; set; } = null!;
 
-        public Dub ToDub() => new()
+        public Dub ToDub(SqlDatabase db) => new()
         {
             Id = Id,
             OrgId = Org_Id,
@@ -313,8 +312,8 @@ internal sealed class SqliteDubbingStore : IDubbingStore
             InputFormat = Input_Format,
             ErrorCode = Error_Code,
             ErrorMessage = Error_Message,
-            CreatedAt = StoreTime.Parse(Created_At),
-            UpdatedAt = StoreTime.Parse(Updated_At),
+            CreatedAt = db.ReadTime(Created_At),
+            UpdatedAt = db.ReadTime(Updated_At),
         };
     }
 
@@ -334,9 +333,9 @@ internal sealed class SqliteDubbingStore : IDubbingStore
         public double? Sample_Loudness_Db { get; set; }
         public string? Error_Code { get; set; }
         public string? Error_Message { get; set; }
-        public string Created_At { get; set; } = "";
+        public object Created_At { get; set; } = null!;
 
-        public Voice ToVoice() => new()
+        public Voice ToVoice(SqlDatabase db) => new()
         {
             Id = Id,
             OrgId = Org_Id,
@@ -352,7 +351,7 @@ internal sealed class SqliteDubbingStore : IDubbingStore
             SampleLoudnessDb = Sample_Loudness_Db,
             ErrorCode = Error_Code,
             ErrorMessage = Error_Message,
-            CreatedAt = StoreTime.Parse(Created_At),
+            CreatedAt = db.ReadTime(Created_At),
         };
     }
 
@@ -363,9 +362,9 @@ internal sealed class SqliteDubbingStore : IDubbingStore
         public string Dub_Id { get; set; } = "";
         public long Credits { get; set; }
         public string Period { get; set; } = "";
-        public string At { get; set; } = "";
+        public object At { get; set; } = null!;
 
-        public CreditEntry ToEntry() =>
-            new(Entry_Id, Org_Id, Dub_Id, (int)Credits, MonthPeriod.TryParse(Period, out var p) ? p : throw new FormatException($"Bad period '{Period}'."), StoreTime.Parse(At));
+        public CreditEntry ToEntry(SqlDatabase db) =>
+            new(Entry_Id, Org_Id, Dub_Id, (int)Credits, MonthPeriod.TryParse(Period, out var p) ? p : throw new FormatException($"Bad period '{Period}'."), db.ReadTime(At));
     }
 }

@@ -3,15 +3,15 @@ using System.Text.Json;
 using Dapper;
 using Tollgate.Identity;
 
-namespace Tollgate.Storage.Sqlite.Identity;
+namespace Tollgate.Storage.Relational.Identity;
 
-/// <summary>Organizations, users, keys and settings in the embedded SQLite file (tables made by <see cref="SqliteMigrator"/>).</summary>
-internal sealed class SqliteIdentityStore : IIdentityStore
+/// <summary>Organizations, users, keys and settings (tables <c>organizations</c>, <c>users</c>, <c>api_keys</c>, <c>settings</c> of the engine's migrations).</summary>
+internal sealed class SqlIdentityStore : IIdentityStore
 {
-    private readonly SqliteDatabase _db;
+    private readonly SqlDatabase _db;
     private readonly TimeProvider _time;
 
-    public SqliteIdentityStore(SqliteDatabase db, TimeProvider time)
+    public SqlIdentityStore(SqlDatabase db, TimeProvider time)
     {
         _db = db;
         _time = time;
@@ -20,52 +20,52 @@ internal sealed class SqliteIdentityStore : IIdentityStore
     public async Task<Organization> CreateOrganizationAsync(string name, CancellationToken ct = default)
     {
         var org = new Organization(Ids.New("org"), name, Now());
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         await c.ExecuteAsync("INSERT INTO organizations(id, name, created_at) VALUES (@Id, @Name, @At)",
-            new { org.Id, org.Name, At = StoreTime.ToText(org.CreatedAt) });
+            new { org.Id, org.Name, At = _db.Time(org.CreatedAt) });
         return org;
     }
 
     public async Task<IReadOnlyList<Organization>> ListOrganizationsAsync(CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<OrgRow>("SELECT id, name, created_at FROM organizations ORDER BY created_at, id");
-        return rows.Select(r => r.ToModel()).ToList();
+        return rows.Select(r => r.ToModel(_db)).ToList();
     }
 
     public async Task<Organization?> GetOrganizationAsync(string orgId, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<OrgRow>("SELECT id, name, created_at FROM organizations WHERE id = @orgId", new { orgId });
-        return row?.ToModel();
+        return row?.ToModel(_db);
     }
 
     public async Task<User> CreateUserAsync(string orgId, string name, CancellationToken ct = default)
     {
         var user = new User(Ids.New("usr"), orgId, name, Now());
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         await c.ExecuteAsync("INSERT INTO users(id, org_id, name, created_at) VALUES (@Id, @OrgId, @Name, @At)",
-            new { user.Id, user.OrgId, user.Name, At = StoreTime.ToText(user.CreatedAt) });
+            new { user.Id, user.OrgId, user.Name, At = _db.Time(user.CreatedAt) });
         return user;
     }
 
     public async Task<IReadOnlyList<User>> ListUsersAsync(string orgId, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<UserRow>("SELECT id, org_id, name, created_at FROM users WHERE org_id = @orgId ORDER BY created_at, id", new { orgId });
-        return rows.Select(r => r.ToModel()).ToList();
+        return rows.Select(r => r.ToModel(_db)).ToList();
     }
 
     public async Task<User?> GetUserAsync(string userId, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<UserRow>("SELECT id, org_id, name, created_at FROM users WHERE id = @userId", new { userId });
-        return row?.ToModel();
+        return row?.ToModel(_db);
     }
 
     public async Task AddKeyAsync(ApiKeyRecord key, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         await c.ExecuteAsync(
             """
             INSERT INTO api_keys(id, org_id, user_id, name, prefix, hash, models, created_at, last_used_at, revoked_at)
@@ -80,35 +80,35 @@ internal sealed class SqliteIdentityStore : IIdentityStore
                 key.Prefix,
                 Hash = key.Hash.ToHex(),
                 Models = JsonSerializer.Serialize(key.Models.ToDictionary(p => p.Key, p => new StoredLimits(p.Value.Concurrency, p.Value.MonthlyAudioHours))),
-                CreatedAt = StoreTime.ToText(key.CreatedAt),
+                CreatedAt = _db.Time(key.CreatedAt),
             });
     }
 
     public async Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(string orgId, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<KeyRow>($"{SelectKey} WHERE org_id = @orgId ORDER BY created_at, id", new { orgId });
-        return rows.Select(r => r.ToModel()).ToList();
+        return rows.Select(r => r.ToModel(_db)).ToList();
     }
 
     public async Task<ApiKeyRecord?> GetKeyAsync(string keyId, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<KeyRow>($"{SelectKey} WHERE id = @keyId", new { keyId });
-        return row?.ToModel();
+        return row?.ToModel(_db);
     }
 
     public async Task<ApiKeyRecord?> FindKeyByHashAsync(KeyHash hash, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<KeyRow>($"{SelectKey} WHERE hash = @hash", new { hash = hash.ToHex() });
-        return row?.ToModel();
+        return row?.ToModel(_db);
     }
 
     public async Task<bool> RevokeKeyAsync(string keyId, DateTimeOffset at, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
-        await c.ExecuteAsync("UPDATE api_keys SET revoked_at = @at WHERE id = @keyId AND revoked_at IS NULL", new { keyId, at = StoreTime.ToText(at) });
+        await using var c = await _db.OpenConnectionAsync(ct);
+        await c.ExecuteAsync("UPDATE api_keys SET revoked_at = @at WHERE id = @keyId AND revoked_at IS NULL", new { keyId, at = _db.Time(at) });
         return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM api_keys WHERE id = @keyId", new { keyId }) > 0;
     }
 
@@ -118,27 +118,37 @@ internal sealed class SqliteIdentityStore : IIdentityStore
         {
             return;
         }
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        foreach (var (id, at) in lastUsed)
+        // In key order: two nodes flushing overlapping batches at once then lock the rows in the same order (PostgreSQL
+        // would otherwise end one of them as a deadlock).
+        foreach (var (id, at) in lastUsed.OrderBy(static p => p.Key, StringComparer.Ordinal))
         {
             await c.ExecuteAsync(
                 "UPDATE api_keys SET last_used_at = @at WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @at)",
-                new { id, at = StoreTime.ToText(at) }, tx);
+                new { id, at = _db.Time(at) }, tx);
         }
         await tx.CommitAsync(ct);
     }
 
     public async Task<string?> GetSettingAsync(string name, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         return await c.QuerySingleOrDefaultAsync<string>("SELECT value FROM settings WHERE name = @name", new { name });
     }
 
     public async Task SetSettingAsync(string name, string value, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct);
+        await using var c = await _db.OpenConnectionAsync(ct);
         await c.ExecuteAsync("INSERT INTO settings(name, value) VALUES (@name, @value) ON CONFLICT(name) DO UPDATE SET value = excluded.value", new { name, value });
+    }
+
+    public async Task<string> AddSettingAsync(string name, string value, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenConnectionAsync(ct);
+        // The insert that finds the row there does nothing; the row then read is the one the first caller committed.
+        await c.ExecuteAsync("INSERT INTO settings(name, value) VALUES (@name, @value) ON CONFLICT(name) DO NOTHING", new { name, value });
+        return await c.QuerySingleAsync<string>("SELECT value FROM settings WHERE name = @name", new { name });
     }
 
     private const string SelectKey =
@@ -152,8 +162,8 @@ internal sealed class SqliteIdentityStore : IIdentityStore
     {
         public string Id { get; set; } = "";
         public string Name { get; set; } = "";
-        public string Created_At { get; set; } = "";
-        public Organization ToModel() => new(Id, Name, StoreTime.Parse(Created_At));
+        public object Created_At { get; set; } = null!;
+        public Organization ToModel(SqlDatabase db) => new(Id, Name, db.ReadTime(Created_At));
     }
 
     private sealed class UserRow
@@ -161,8 +171,8 @@ internal sealed class SqliteIdentityStore : IIdentityStore
         public string Id { get; set; } = "";
         public string Org_Id { get; set; } = "";
         public string Name { get; set; } = "";
-        public string Created_At { get; set; } = "";
-        public User ToModel() => new(Id, Org_Id, Name, StoreTime.Parse(Created_At));
+        public object Created_At { get; set; } = null!;
+        public User ToModel(SqlDatabase db) => new(Id, Org_Id, Name, db.ReadTime(Created_At));
     }
 
     private sealed class KeyRow
@@ -174,17 +184,17 @@ internal sealed class SqliteIdentityStore : IIdentityStore
         public string Prefix { get; set; } = "";
         public string Hash { get; set; } = "";
         public string Models { get; set; } = "{}";
-        public string CreatedAt { get; set; } = "";
-        public string? LastUsedAt { get; set; }
-        public string? RevokedAt { get; set; }
+        public object CreatedAt { get; set; } = null!;
+        public object? LastUsedAt { get; set; }
+        public object? RevokedAt { get; set; }
 
-        public ApiKeyRecord ToModel()
+        public ApiKeyRecord ToModel(SqlDatabase db)
         {
             var models = JsonSerializer.Deserialize<Dictionary<string, StoredLimits>>(Models) ?? [];
             return new ApiKeyRecord(
                 Id, OrgId, UserId, Name, Prefix, KeyHash.FromHex(Hash),
                 models.ToFrozenDictionary(p => p.Key, p => new ModelLimits(p.Value.Concurrency, p.Value.MonthlyAudioHours), StringComparer.Ordinal),
-                StoreTime.Parse(CreatedAt), StoreTime.ParseNullable(LastUsedAt), StoreTime.ParseNullable(RevokedAt));
+                db.ReadTime(CreatedAt), db.ReadNullableTime(LastUsedAt), db.ReadNullableTime(RevokedAt));
         }
     }
 }

@@ -2,24 +2,25 @@ using Dapper;
 using Tollgate.Limits;
 using Tollgate.Metering;
 
-namespace Tollgate.Storage.Sqlite.Metering;
+namespace Tollgate.Storage.Relational.Metering;
 
 /// <summary>
-/// The ledger in the embedded SQLite file: one row per charge, keyed by request id (so a repeated write is a no-op),
-/// committed with full fsync before the caller goes on, so a kill -9 never loses a recorded charge.
+/// The ledger (table <c>usage_charges</c>): one row per charge, keyed by request id (so a repeated write is a no-op),
+/// committed durably (SQLite's full fsync, PostgreSQL's synchronous commit) before the caller goes on, so a kill -9
+/// never loses a recorded charge.
 /// </summary>
-internal sealed class SqliteUsageLedger : IUsageLedger
+internal sealed class SqlUsageLedger : IUsageLedger
 {
-    private readonly SqliteDatabase _db;
+    private readonly SqlDatabase _db;
 
-    public SqliteUsageLedger(SqliteDatabase db)
+    public SqlUsageLedger(SqlDatabase db)
     {
         _db = db;
     }
 
     public async Task<bool> AppendAsync(UsageCharge charge, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct).ConfigureAwait(false);
+        await using var c = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var inserted = await c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO usage_charges(request_id, org_id, user_id, key_id, model, ms, period, at)
@@ -35,7 +36,7 @@ internal sealed class SqliteUsageLedger : IUsageLedger
                 charge.Model,
                 charge.Milliseconds,
                 Period = charge.Period.ToString(),
-                At = StoreTime.ToText(charge.At),
+                At = _db.Time(charge.At),
             },
             cancellationToken: ct)).ConfigureAwait(false);
         return inserted == 1;
@@ -43,22 +44,22 @@ internal sealed class SqliteUsageLedger : IUsageLedger
 
     public async Task<IReadOnlyList<ModelUsageTotal>> MonthTotalsAsync(string orgId, MonthPeriod period, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct).ConfigureAwait(false);
+        await using var c = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
         var rows = await c.QueryAsync<(string Model, long Ms, long Charges)>(new CommandDefinition(
-            "SELECT model, SUM(ms), COUNT(*) FROM usage_charges WHERE org_id = @orgId AND period = @Period GROUP BY model ORDER BY model",
+            "SELECT model, CAST(SUM(ms) AS BIGINT), COUNT(*) FROM usage_charges WHERE org_id = @orgId AND period = @Period GROUP BY model ORDER BY model",
             new { orgId, Period = period.ToString() }, cancellationToken: ct)).ConfigureAwait(false);
         return [.. rows.Select(r => new ModelUsageTotal(r.Model, r.Ms, r.Charges))];
     }
 
     public async Task<IReadOnlyList<UsageCharge>> ChargesAsync(string orgId, MonthPeriod period, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenAsync(ct).ConfigureAwait(false);
-        var rows = await c.QueryAsync<(string RequestId, string OrgId, string UserId, string KeyId, string Model, long Ms, string Period, string At)>(
+        await using var c = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var rows = await c.QueryAsync<(string RequestId, string OrgId, string UserId, string KeyId, string Model, long Ms, string Period, object At)>(
             new CommandDefinition(
-                "SELECT request_id, org_id, user_id, key_id, model, ms, period, at FROM usage_charges WHERE org_id = @orgId AND period = @Period ORDER BY at, rowid",
+                $"SELECT request_id, org_id, user_id, key_id, model, ms, period, at FROM usage_charges WHERE org_id = @orgId AND period = @Period ORDER BY at, {_db.InsertionOrder}",
                 new { orgId, Period = period.ToString() }, cancellationToken: ct)).ConfigureAwait(false);
         return [.. rows.Select(r => new UsageCharge(r.RequestId, r.OrgId, r.UserId, r.KeyId, r.Model, r.Ms,
             MonthPeriod.TryParse(r.Period, out var p) ? p : period,
-            StoreTime.Parse(r.At)))];
+            _db.ReadTime(r.At)))];
     }
 }
