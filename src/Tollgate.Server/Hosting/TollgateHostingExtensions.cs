@@ -1,6 +1,7 @@
 using Tollgate.Server.Http;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Tollgate.Caching;
 using Tollgate.Identity;
 using Tollgate.Server.Admin;
 using Tollgate.Server.Admission;
@@ -31,13 +32,17 @@ internal static class TollgateHostingExtensions
         // every section's problems at once (a bad value then stops the server there, naming the setting).
         services.AddOptions<HostOptions>().Configure<IConfiguration>((host, configuration) =>
             host.ShutdownTimeout = (configuration.GetSection(ShutdownOptions.SectionPath).Get<ShutdownOptions>() ?? new ShutdownOptions()).TimeoutValue);
-        services.AddSingleton(sp => new KeyAuthenticator(sp.GetRequiredService<IIdentityStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ICacheInvalidation, LocalCacheInvalidation>();
+        services.AddSingleton(sp => new KeyAuthenticator(sp.GetRequiredService<IIdentityStore>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ICacheInvalidation>()));
         services.AddSingleton(sp => new KeyIssuer(sp.GetRequiredService<IIdentityStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<AdminTokenVerifier>();
         services.AddHostedService<Bootstrapper>();
         services.AddHostedService<KeyUsageFlusher>();
 
         services.AddLimits();
+        // After the in-process limits: ConnectionStrings:Redis, when set, puts them (and cache invalidation) in Redis.
+        services.AddTollgateDistribution(builder.Configuration);
         services.AddAdmission();
         services.AddDubbing(builder.Configuration);
         services.AddJobs(builder.Configuration);
