@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite from a fresh clone. Installs what the tests need (ffmpeg and sox, to
 # generate real audio files in every format the probes read; libmp3lame0, the MP3 encoder the
-# reference backend loads) when it is missing, then runs every test project against real servers
-# on 127.0.0.1.
+# reference backend loads; redis-server) when it is missing, starts the services the tests use
+# (scripts/services/*.sh: each on 127.0.0.1 on a free port, stopped on exit), then runs every test
+# project against real servers on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,10 +19,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# shellcheck source=services/redis.sh
+. scripts/services/redis.sh
+log=$(mktemp)
+trap 'redis_stop; rm -f "$log"' EXIT
+redis_start
+
 dotnet build Tollgate.sln -c Release -v quiet -nologo
 status=0
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
 for project in tests/*/*.Tests.csproj; do
   dotnet test "$project" -c Release --no-build -nologo 2>&1 | tee -a "$log" || status=1
 done

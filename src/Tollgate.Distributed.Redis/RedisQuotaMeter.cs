@@ -60,17 +60,30 @@ internal sealed partial class RedisQuotaMeter : IQuotaMeter
           redis.call('HDEL', state, 'x:' .. member)
           return model, ms, gen
         end
+        local function keep()
+          redis.call('PEXPIRE', state, ARGV[2])
+          redis.call('PEXPIRE', expiries, ARGV[2])
+        end
+        -- The epoch a seed must still find when it writes. A state Redis lost starts from a new one (the server's
+        -- clock in microseconds), so a seed begun before the loss cannot take after it.
+        local function epoch()
+          local e = redis.call('HGET', state, 'e')
+          if not e then
+            local t = redis.call('TIME')
+            e = t[1] .. string.format('%06d', tonumber(t[2]))
+            redis.call('HSET', state, 'e', e)
+            keep()
+          end
+          return e
+        end
         local function unseed()
           local fields = redis.call('HKEYS', state)
           for _, f in ipairs(fields) do
             if string.sub(f, 1, 2) == 'c:' then redis.call('HDEL', state, f) end
           end
           redis.call('HDEL', state, 'g')
+          epoch()
           redis.call('HINCRBY', state, 'e', 1)
-        end
-        local function keep()
-          redis.call('PEXPIRE', state, ARGV[2])
-          redis.call('PEXPIRE', expiries, ARGV[2])
         end
         for _, m in ipairs(redis.call('ZRANGEBYSCORE', expiries, '-inf', now, 'LIMIT', 0, 512)) do drop(m) end
         local gen = redis.call('HGET', state, 'g')
@@ -87,7 +100,7 @@ internal sealed partial class RedisQuotaMeter : IQuotaMeter
     // ARGV[3] member, [4] model, [5] ms, [6] exact (1) or up to (0), [7] limit, [8] cap, [9] expiry.
     // Answers {-1, epoch} when unseeded, else {granted, remaining after, limited by the cap}.
     private const string ReserveScript = Prelude + """
-        if not gen then return { -1, num('e') } end
+        if not gen then return { -1, epoch() } end
         local member, model, ms = ARGV[3], ARGV[4], tonumber(ARGV[5])
         local r, capped = room(model, tonumber(ARGV[7]), tonumber(ARGV[8]))
         local granted = math.min(ms, r)
@@ -139,14 +152,14 @@ internal sealed partial class RedisQuotaMeter : IQuotaMeter
 
     // ARGV[3] model, [4] limit, [5] cap. Answers {-1, epoch} or {remaining, limited by the cap}.
     private const string StandingScript = Prelude + """
-        if not gen then return { -1, num('e') } end
+        if not gen then return { -1, epoch() } end
         local r, capped = room(ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]))
         return { r, capped }
         """;
 
     // ARGV[3] model. Answers {-1, epoch} or {committed, reserved}.
     private const string UsageScript = Prelude + """
-        if not gen then return { -1, num('e') } end
+        if not gen then return { -1, epoch() } end
         return { num('c:' .. ARGV[3]), num('r:' .. ARGV[3]) }
         """;
 
@@ -154,7 +167,7 @@ internal sealed partial class RedisQuotaMeter : IQuotaMeter
     // by someone else), 0 when the epoch moved (read the ledger again).
     private const string SeedScript = Prelude + """
         if gen then return 1 end
-        if num('e') ~= tonumber(ARGV[3]) then return 0 end
+        if redis.call('HGET', state, 'e') ~= ARGV[3] then return 0 end
         for a = 5, #ARGV, 2 do redis.call('HSET', state, 'c:' .. ARGV[a], ARGV[a + 1]) end
         redis.call('HSET', state, 'g', ARGV[4])
         keep()
@@ -301,12 +314,12 @@ internal sealed partial class RedisQuotaMeter : IQuotaMeter
             {
                 throw new RedisException($"The quota state of {orgId} for {period} could not be seeded from the ledger after {MaxSeedAttempts} attempts (commits kept racing the seed).");
             }
-            await SeedAsync(orgId, period, (long)result[1], cancellationToken).ConfigureAwait(false);
+            await SeedAsync(orgId, period, (string)result[1]!, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>Reads the ledger's totals and writes them if the state's epoch is still <paramref name="epoch"/>.</summary>
-    private async Task SeedAsync(string orgId, MonthPeriod period, long epoch, CancellationToken cancellationToken)
+    private async Task SeedAsync(string orgId, MonthPeriod period, string epoch, CancellationToken cancellationToken)
     {
         var totals = await _ledger.MonthTotalsAsync(orgId, period, cancellationToken).ConfigureAwait(false);
         var args = new List<RedisValue> { epoch, Guid.NewGuid().ToString("N") };
