@@ -6,6 +6,7 @@ using Tollgate.Identity;
 using Tollgate.Server.Admin;
 using Tollgate.Server.Admission;
 using Tollgate.Server.Backends;
+using Tollgate.Server.Caching;
 using Tollgate.Server.Dubbing;
 using Tollgate.Server.Jobs;
 using Tollgate.Server.Models;
@@ -25,6 +26,7 @@ internal static class TollgateHostingExtensions
 
         services.AddSingleton(TimeProvider.System);
         services.AddTollgateStorage(builder.Configuration);
+        services.AddStoreCaches();
         // Uploads are spooled in the data directory unless a folder is named (so one volume holds all of Tollgate's files).
         services.AddOptions<TollgateOptions>().PostConfigure<DataDirectory>((o, data) => o.SpoolDirectory = ResolveSpoolDirectory(o.SpoolDirectory, data));
         services.AddValidatedOptions<ShutdownOptions>(ShutdownOptions.SectionPath, static o => o.Validate());
