@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite from a fresh clone. Installs what the tests need (ffmpeg and sox, to
 # generate real audio files in every format the probes read; libmp3lame0, the MP3 encoder the
-# reference backend loads) when it is missing, starts the services the tests talk to (PostgreSQL:
-# scripts/services/postgres.sh) on 127.0.0.1 on free ports, then runs every test project against real
-# servers on 127.0.0.1, and stops the services however the run ends.
+# reference backend loads) when it is missing, starts the services the tests talk to (scripts/services/:
+# PostgreSQL and Redis, each installed with apt when missing) on 127.0.0.1 on free ports, then runs every
+# test project against real servers on 127.0.0.1, and stops the services however the run ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +28,10 @@ fi
 source scripts/services/postgres.sh
 on_exit postgres_stop
 postgres_start
+# shellcheck source=services/redis.sh
+source scripts/services/redis.sh
+on_exit redis_stop
+redis_start
 
 dotnet build Tollgate.sln -c Release -v quiet -nologo
 status=0

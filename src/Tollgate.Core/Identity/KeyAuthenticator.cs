@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Tollgate.Caching;
 
 namespace Tollgate.Identity;
 
@@ -19,28 +20,44 @@ internal readonly record struct AuthResult(AuthStatus Status, Principal? Princip
 
 /// <summary>
 /// Checks API keys: shape and checksum first (no lookup), then the SHA-256 against a cache backed by the
-/// store. A cached answer is trusted for <see cref="RevalidateAfter"/> (1 s), so a revocation made on any
-/// node takes effect everywhere within a second; one made through this node takes effect at once.
+/// store. A revocation is published through <see cref="ICacheInvalidation"/>: every node that hears it marks the key
+/// revoked at once. While invalidations reach this node from every other (Redis pub/sub connected), a cached answer
+/// is trusted for <see cref="TrustWhileDelivering"/>; otherwise (one node, or Redis unreachable) for
+/// <see cref="RevalidateAfter"/> (1 s), so a revocation made on any node takes effect everywhere within a second
+/// either way. When messages may have been missed (a reconnect), everything cached is forgotten.
 /// </summary>
 internal sealed class KeyAuthenticator
 {
     /// <summary>How long a cached answer (positive or negative) is trusted before the store is asked again.</summary>
     public static readonly TimeSpan RevalidateAfter = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a cached answer is trusted while revocations are delivered to this node as they happen.</summary>
+    public static readonly TimeSpan TrustWhileDelivering = TimeSpan.FromSeconds(30);
+
     private const int MaxNegativeEntries = 10_000;
 
     private readonly IIdentityStore _store;
     private readonly TimeProvider _time;
     private readonly long _revalidateTicks;
+    private readonly long _trustTicks;
+    private readonly ICacheInvalidation _invalidation;
     private readonly ConcurrentDictionary<KeyHash, Entry> _cache = new();
     private readonly ConcurrentDictionary<string, long> _lastUsed = new(StringComparer.Ordinal);
     private int _negativeCount;
 
     public KeyAuthenticator(IIdentityStore store, TimeProvider time)
+        : this(store, time, new LocalCacheInvalidation())
+    {
+    }
+
+    public KeyAuthenticator(IIdentityStore store, TimeProvider time, ICacheInvalidation invalidation)
     {
         _store = store;
         _time = time;
+        _invalidation = invalidation;
         _revalidateTicks = (long)(RevalidateAfter.TotalSeconds * time.TimestampFrequency);
+        _trustTicks = (long)(TrustWhileDelivering.TotalSeconds * time.TimestampFrequency);
+        invalidation.Subscribe(OnInvalidation);
     }
 
     /// <summary>Authenticates without awaiting when the answer is cached and fresh (the common case).</summary>
@@ -56,15 +73,54 @@ internal sealed class KeyAuthenticator
         }
         var hash = ApiKeys.Hash(presented);
         var now = _time.GetTimestamp();
-        if (_cache.TryGetValue(hash, out var entry) && now - entry.CheckedAt < _revalidateTicks)
+        if (_cache.TryGetValue(hash, out var entry) && now - entry.CheckedAt < (_invalidation.IsDelivering ? _trustTicks : _revalidateTicks))
         {
             return new(Judge(entry.Key, hash));
         }
         return LookUpAsync(hash, ct);
     }
 
-    /// <summary>Forgets what is cached about a key (called when it is revoked through this node).</summary>
+    /// <summary>Forgets what is cached about a key.</summary>
     public void Invalidate(KeyHash hash) => _cache.TryRemove(hash, out _);
+
+    /// <summary>
+    /// Tells every node that the key was revoked (this node at once). The revocation is already durable in the store;
+    /// when the message cannot reach the other nodes this throws, and they see it within <see cref="RevalidateAfter"/>
+    /// once they notice they are cut off, or within <see cref="TrustWhileDelivering"/> at worst.
+    /// </summary>
+    public ValueTask RevokedAsync(KeyHash hash, CancellationToken ct = default)
+    {
+        Invalidate(hash);
+        return _invalidation.PublishAsync(new CacheInvalidation(CacheInvalidation.KeyRevoked, hash.ToHex()), ct);
+    }
+
+    private void OnInvalidation(CacheInvalidation message)
+    {
+        if (message.IsEverything)
+        {
+            _cache.Clear();
+            return;
+        }
+        if (message.Topic != CacheInvalidation.KeyRevoked || message.Key.Length != 64)
+        {
+            return;
+        }
+        KeyHash hash;
+        try
+        {
+            hash = KeyHash.FromHex(message.Key);
+        }
+        catch (FormatException)
+        {
+            return;
+        }
+        // A revocation is final: a cached record is marked revoked rather than dropped, so no node needs its store to
+        // refuse the key from now on.
+        if (_cache.TryGetValue(hash, out var entry) && entry.Key is { IsRevoked: false } key)
+        {
+            _cache.TryUpdate(hash, entry with { Key = key with { RevokedAt = _time.GetUtcNow() } }, entry);
+        }
+    }
 
     /// <summary>Takes and clears the keys used since the last call, with the time they were last used.</summary>
     public List<KeyValuePair<string, DateTimeOffset>> DrainLastUsed()

@@ -17,6 +17,7 @@ internal sealed class TollgateMetrics
     public const string OutcomeTag = "tollgate.outcome";
     public const string CodeTag = "tollgate.code";
     public const string RuleTag = "tollgate.rule";
+    public const string StoreTag = "tollgate.store";
 
     private readonly Counter<long> _decisions;
     private readonly Histogram<double> _admissionDuration;
@@ -27,6 +28,7 @@ internal sealed class TollgateMetrics
     private readonly Counter<long> _windowDecisions;
     private readonly Counter<long> _settleFailures;
     private readonly Counter<long> _authFailures;
+    private readonly Counter<long> _failOpen;
 
     public TollgateMetrics(Meter meter)
     {
@@ -50,6 +52,8 @@ internal sealed class TollgateMetrics
             "Metered requests whose charge could not be recorded (the ledger refused the write), by model.");
         _authFailures = meter.CreateCounter<long>("tollgate.auth.failures", "{request}",
             "Failed authentications (a malformed, unknown or revoked key, a wrong admin token), by surface, the failure's code and outcome (refused: 401; throttled: 429, the source address was past its limit).");
+        _failOpen = meter.CreateCounter<long>("tollgate.redis.fail_open", "{decision}",
+            "Decisions made by this node's own in-process limiter because Redis did not answer (Tollgate:Redis:FailureMode=Open), by store (windows, leases, quota).");
     }
 
     public void Admission(string surface, string? model, string? rejectionCode, long startTimestamp)
@@ -140,6 +144,14 @@ internal sealed class TollgateMetrics
                 new KeyValuePair<string, object?>(SurfaceTag, surface),
                 new KeyValuePair<string, object?>(CodeTag, code),
                 new KeyValuePair<string, object?>(OutcomeTag, throttled ? "throttled" : "refused"));
+        }
+    }
+
+    public void RedisFailOpen(string store)
+    {
+        if (_failOpen.Enabled)
+        {
+            _failOpen.Add(1, new KeyValuePair<string, object?>(StoreTag, store));
         }
     }
 

@@ -179,30 +179,15 @@ internal sealed class InProcessWindowCounter : IWindowCounter
                 }
             }
 
-            // Most restrictive: fewest remaining after this request; ties: later reset; then the rule listed first.
-            // Blocking (rejected only): among exhausted rules, the one resetting last.
-            RateRule? headerRule = null, blockingRule = null;
-            long headerRemaining = 0, headerEnd = 0, blockingEnd = 0;
+            Span<long> counts = rules.Length <= MaxStackRules ? stackalloc long[MaxStackRules] : new long[rules.Length];
+            Span<long> ends = rules.Length <= MaxStackRules ? stackalloc long[MaxStackRules] : new long[rules.Length];
             for (var i = 0; i < rules.Length; i++)
             {
-                var rule = rules[i];
                 ref readonly var counter = ref _counters[slots[i]];
-                var remaining = Math.Max(0, rule.Limit - counter.Count);
-                var end = counter.EndTicks;
-                if (headerRule is null || remaining < headerRemaining || (remaining == headerRemaining && end > headerEnd))
-                {
-                    (headerRule, headerRemaining, headerEnd) = (rule, remaining, end);
-                }
-                if (!admitted && counter.Count >= rule.Limit && (blockingRule is null || end > blockingEnd))
-                {
-                    (blockingRule, blockingEnd) = (rule, end);
-                }
+                counts[i] = counter.Count;
+                ends[i] = counter.EndTicks;
             }
-
-            return admitted
-                ? new WindowDecision(true, headerRule, headerRemaining, FixedWindow.ToUnixSeconds(headerEnd), null, 0)
-                : new WindowDecision(false, headerRule, headerRemaining, FixedWindow.ToUnixSeconds(headerEnd), blockingRule,
-                    FixedWindow.SecondsUntil(now, blockingEnd));
+            return WindowVerdict.Decide(rules, counts[..rules.Length], ends[..rules.Length], admitted, now);
         }
 
         /// <summary>The slot of <paramref name="rule"/>'s counter, created (reusing an ended one if any) when missing.</summary>

@@ -163,7 +163,8 @@ internal static class AdminApi
     private static async Task<IResult> GetKey(string keyId, IIdentityStore store, CancellationToken ct) =>
         await store.GetKeyAsync(keyId, ct) is { } key ? TypedResults.Ok(KeyDto.From(key)) : KeyNotFound(keyId);
 
-    private static async Task<IResult> RevokeKey(string keyId, IIdentityStore store, KeyAuthenticator authenticator, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> RevokeKey(string keyId, IIdentityStore store, KeyAuthenticator authenticator, TimeProvider time,
+        ILoggerFactory loggers, CancellationToken ct)
     {
         var key = await store.GetKeyAsync(keyId, ct);
         if (key is null)
@@ -171,7 +172,16 @@ internal static class AdminApi
             return KeyNotFound(keyId);
         }
         await store.RevokeKeyAsync(keyId, time.GetUtcNow(), ct);
-        authenticator.Invalidate(key.Hash);
+        try
+        {
+            // Every node's cache hears of it (Redis pub/sub when distributed); this node's at once.
+            await authenticator.RevokedAsync(key.Hash, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // Durable already: the other nodes see it when they next ask the store (within 1 s once they notice they are cut off).
+            loggers.CreateLogger("Tollgate.Admin").LogWarning(ex, "Key {KeyId} is revoked, but the other nodes could not be told at once", keyId);
+        }
         return TypedResults.NoContent();
     }
 

@@ -2,10 +2,12 @@ using Tollgate.Server.OpenApi;
 using Tollgate.Server.Http;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Tollgate.Caching;
 using Tollgate.Identity;
 using Tollgate.Server.Admin;
 using Tollgate.Server.Admission;
 using Tollgate.Server.Backends;
+using Tollgate.Server.Caching;
 using Tollgate.Server.Dubbing;
 using Tollgate.Server.Jobs;
 using Tollgate.Server.Models;
@@ -25,6 +27,7 @@ internal static class TollgateHostingExtensions
 
         services.AddSingleton(TimeProvider.System);
         services.AddTollgateStorage(builder.Configuration);
+        services.AddStoreCaches();
         // Uploads are spooled in the data directory unless a folder is named (so one volume holds all of Tollgate's files).
         services.AddOptions<TollgateOptions>().PostConfigure<DataDirectory>((o, data) => o.SpoolDirectory = ResolveSpoolDirectory(o.SpoolDirectory, data));
         services.AddValidatedOptions<LeftoverOptions>(LeftoverOptions.SectionPath, static o => o.Validate());
@@ -35,13 +38,17 @@ internal static class TollgateHostingExtensions
         // every section's problems at once (a bad value then stops the server there, naming the setting).
         services.AddOptions<HostOptions>().Configure<IConfiguration>((host, configuration) =>
             host.ShutdownTimeout = (configuration.GetSection(ShutdownOptions.SectionPath).Get<ShutdownOptions>() ?? new ShutdownOptions()).TimeoutValue);
-        services.AddSingleton(sp => new KeyAuthenticator(sp.GetRequiredService<IIdentityStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ICacheInvalidation, LocalCacheInvalidation>();
+        services.AddSingleton(sp => new KeyAuthenticator(sp.GetRequiredService<IIdentityStore>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ICacheInvalidation>()));
         services.AddSingleton(sp => new KeyIssuer(sp.GetRequiredService<IIdentityStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<AdminTokenVerifier>();
         services.AddHostedService<Bootstrapper>();
         services.AddHostedService<KeyUsageFlusher>();
 
         services.AddLimits();
+        // After the in-process limits: ConnectionStrings:Redis, when set, puts them (and cache invalidation) in Redis.
+        services.AddTollgateDistribution(builder.Configuration);
         services.AddAdmission();
         services.AddDubbing(builder.Configuration);
         services.AddJobs(builder.Configuration);

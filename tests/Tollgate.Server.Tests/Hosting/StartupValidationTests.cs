@@ -20,6 +20,7 @@ public sealed class StartupValidationTests
             ["Tollgate:Quotas:OrganizationMonthlyAudioHours"] = "-2",
             ["Tollgate:Leases:Ttl"] = "0s",
             ["Tollgate:RateLimits:Rules:global:Limit"] = "0",
+            ["Tollgate:Redis:FailureMode"] = "Sideways",
         };
         var error = await Assert.ThrowsAnyAsync<Exception>(() => TollgateServer.StartAsync(bad));
         var messages = string.Join("\n", Flatten(error).Select(e => e.Message));
@@ -27,10 +28,23 @@ public sealed class StartupValidationTests
         {
             "Tollgate:Bootstrap:DemoConcurrency", "Tollgate:Admin:Token", "Tollgate:Dubbing:MonthlyCredits", "Tollgate:Jobs:Workers",
             "Tollgate:Quotas:OrganizationMonthlyAudioHours", "Tollgate:Leases:Ttl", "Tollgate:RateLimits:Rules:global",
+            "Tollgate:Redis:FailureMode",
         })
         {
             Assert.Contains(path, messages);
         }
+    }
+
+    [Fact]
+    public async Task ARedisConnectionStringThatIsNotOne_StopsTheStart_NamingTheSetting_NotItsSecret()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Redis"] = "127.0.0.1:6379,password=hunter2-secret,frobnicate=yes",
+        }));
+        var messages = string.Join("\n", Flatten(error).Select(e => e.Message));
+        Assert.Contains("ConnectionStrings:Redis", messages);
+        Assert.DoesNotContain("hunter2-secret", messages);
     }
 
     private static IEnumerable<Exception> Flatten(Exception error) => error switch

@@ -1,0 +1,92 @@
+using StackExchange.Redis;
+using Tollgate.RateLimiting;
+
+namespace Tollgate.Distributed.Redis;
+
+/// <summary>
+/// Rate windows in Redis: one Lua script per decision checks every rule's counter and, only when all have room, counts
+/// the request in all of them — one round trip, all-or-nothing, linearizable per user because Redis runs a script
+/// alone. A counter is one hash per (user, rule, window length) holding the window index it counts and its count;
+/// all of a user's counters share the user's hash tag, hence one Cluster slot. The window index comes from the node's
+/// clock; a counter already in a later window keeps counting there (as the in-process counter does when its clock
+/// steps back), so a node whose clock lags never opens a second budget for the same time. Each key expires shortly
+/// after its window ends. The decision is then made by the same code as the in-process counter's, so the headers
+/// are those one node gives.
+/// </summary>
+internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys keys, TimeProvider time) : IWindowCounter
+{
+    /// <summary>How long a counter outlives its window (clock skew between nodes).</summary>
+    private const long GraceMs = 5_000;
+
+    // KEYS[k]: the counter of rule k. ARGV[1]: now (Unix ms); then per rule: window index wanted, limit, window (ms).
+    // Answers {admitted, count_1..count_n, index_1..index_n} after the decision.
+    private const string Script = """
+        local n = #KEYS
+        local now = tonumber(ARGV[1])
+        local idx, cnt = {}, {}
+        local admitted = 1
+        for k = 1, n do
+          local want = tonumber(ARGV[3 * k - 1])
+          local limit = tonumber(ARGV[3 * k])
+          local v = redis.call('HMGET', KEYS[k], 'i', 'c')
+          local i = tonumber(v[1])
+          local c = tonumber(v[2]) or 0
+          if i == nil or want > i then
+            i = want
+            c = 0
+          end
+          idx[k] = i
+          cnt[k] = c
+          if c >= limit then admitted = 0 end
+        end
+        if admitted == 1 then
+          for k = 1, n do
+            cnt[k] = cnt[k] + 1
+            local w = tonumber(ARGV[3 * k + 1])
+            redis.call('HSET', KEYS[k], 'i', idx[k], 'c', cnt[k])
+            redis.call('PEXPIRE', KEYS[k], math.max(1, (idx[k] + 1) * w - now) + tonumber(ARGV[2 + 3 * n]))
+          end
+        end
+        local out = { admitted }
+        for k = 1, n do out[1 + k] = cnt[k] end
+        for k = 1, n do out[1 + n + k] = idx[k] end
+        return out
+        """;
+
+    public async ValueTask<WindowDecision> TryAcquireAsync(string partition, RuleSet rules, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(partition);
+        ArgumentNullException.ThrowIfNull(rules);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (rules.IsEmpty)
+        {
+            return default;
+        }
+        var items = rules.Items;
+        var nowTicks = FixedWindow.UnixTicks(time.GetUtcNow());
+        var nowMs = nowTicks / TimeSpan.TicksPerMillisecond;
+        var redisKeys = new RedisKey[items.Length];
+        var args = new RedisValue[2 + 3 * items.Length];
+        args[0] = nowMs;
+        for (var i = 0; i < items.Length; i++)
+        {
+            var rule = items[i];
+            redisKeys[i] = keys.Window(partition, rule.Name, rule.Window);
+            args[1 + 3 * i] = FixedWindow.Index(nowTicks, rule.WindowTicks);
+            args[2 + 3 * i] = rule.Limit;
+            args[3 + 3 * i] = rule.WindowTicks / TimeSpan.TicksPerMillisecond;
+        }
+        args[^1] = GraceMs;
+
+        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(Script, redisKeys, args).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        var admitted = (long)result[0] == 1;
+        var counts = new long[items.Length];
+        var ends = new long[items.Length];
+        for (var i = 0; i < items.Length; i++)
+        {
+            counts[i] = (long)result[1 + i];
+            ends[i] = ((long)result[1 + items.Length + i] + 1) * items[i].WindowTicks;
+        }
+        return WindowVerdict.Decide(items, counts, ends, admitted, nowTicks);
+    }
+}
