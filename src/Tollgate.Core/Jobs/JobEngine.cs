@@ -44,7 +44,7 @@ internal sealed class JobEngine
     private readonly JobOptions _options;
     private readonly TimeProvider _time;
     private readonly IJobEngineEvents? _events;
-    private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RunEntry> _running = new(StringComparer.Ordinal);
     private int _started;
 
     public JobEngine(IJobStore store, IEnumerable<IJobHandler> handlers, JobWakeSignal wake, JobOptions options, TimeProvider time,
@@ -94,7 +94,7 @@ internal sealed class JobEngine
         }
         finally
         {
-            await Task.WhenAll(_running.Values);
+            await Task.WhenAll(_running.Values.Select(r => r.Run));
         }
     }
 
@@ -118,25 +118,45 @@ internal sealed class JobEngine
         }
         foreach (var job in claimed)
         {
-            // Already running here (time jumped past its lease before the renewal ran): that run holds the same claim.
-            if (_running.ContainsKey(job.Id))
+            Task? previous = null;
+            if (_running.TryGetValue(job.Id, out var current))
             {
-                continue;
+                if (!current.Settling)
+                {
+                    // Already running here (time jumped past its lease before the renewal ran): that run holds the same claim.
+                    continue;
+                }
+                // That run has recorded its end (a retry now due, say) and is only tidying up: this claim is the next
+                // attempt, which starts once the earlier run is gone rather than sitting out its lease unrun.
+                previous = current.Run;
             }
             var handler = _handlers[job.Kind];
+            var entry = new RunEntry();
             var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var run = Task.Run(async () =>
+            entry.Run = Task.Run(async () =>
             {
                 await registered.Task;
-                await RunJobAsync(job, handler, stoppingToken);
+                if (previous is not null)
+                {
+                    await previous;
+                }
+                await RunJobAsync(job, handler, entry, stoppingToken);
             }, CancellationToken.None);
-            _running[job.Id] = run;
+            _running[job.Id] = entry;
             registered.SetResult();
         }
     }
 
+    /// <summary>A run this engine holds: its task, and whether it has begun recording its end in the store.</summary>
+    private sealed class RunEntry
+    {
+        public Task Run { get; set; } = Task.CompletedTask;
+
+        public volatile bool Settling;
+    }
+
     /// <summary>One run of one job, its claim renewed throughout; never throws.</summary>
-    private async Task RunJobAsync(Job job, IJobHandler handler, CancellationToken stoppingToken)
+    private async Task RunJobAsync(Job job, IJobHandler handler, RunEntry entry, CancellationToken stoppingToken)
     {
         using var run = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var settled = new CancellationTokenSource();
@@ -146,6 +166,8 @@ internal sealed class JobEngine
         {
             run.Token.ThrowIfCancellationRequested();
             var outcome = await AttemptAsync(job, handler, run.Token);
+            // From here the store may hand the job out again (a retry that is due at once) before this run is gone.
+            entry.Settling = true;
             await SettleAsync(job, handler, outcome, run.Token);
         }
         catch (Exception) when (run.IsCancellationRequested)
@@ -167,7 +189,7 @@ internal sealed class JobEngine
         {
             await settled.CancelAsync();
             await renewal;
-            _running.TryRemove(job.Id, out _);
+            _running.TryRemove(KeyValuePair.Create(job.Id, entry));
             _wake.Signal();
         }
     }

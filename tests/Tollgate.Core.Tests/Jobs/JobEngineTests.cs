@@ -251,6 +251,68 @@ public sealed class JobEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARetryClaimedBeforeTheFailedRunIsGone_RunsAtOnce_InsteadOfSittingOutItsLease()
+    {
+        // The store hands the job out again (its retry already due) before the failed run has left the engine: the
+        // moment a loaded machine gave it, the claim was taken for the same run and sat 30 s unrun, costing an attempt.
+        var store = new ReclaimingBeforeFailReturns(_store, _time, _wake, Options.RetryDelay(1));
+        var handler = new TestHandler(Kind, _time, (job, _) => job.Attempts == 1
+            ? throw new IOException("first try fails")
+            : Task.FromResult(JobOutcome.Done));
+        Start(store, handler);
+        await Queue.EnqueueAsync("job-1", Kind, "subject-1", CancellationToken.None);
+
+        await JobStateAsync("job-1", JobState.Succeeded);
+        Assert.Equal([1, 2], handler.Runs.Select(r => r.Job.Attempts));
+        Assert.True(store.ReclaimedWhileFailing);
+        Assert.Empty(_events.Lost);
+    }
+
+    /// <summary>A job store whose FailAsync returns only after the engine has claimed the retried job again.</summary>
+    private sealed class ReclaimingBeforeFailReturns(IJobStore inner, FakeTimeProvider time, JobWakeSignal wake, TimeSpan retryDelay) : IJobStore
+    {
+        private readonly TaskCompletionSource _reclaimed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool ReclaimedWhileFailing { get; private set; }
+
+        public Task<bool> EnqueueAsync(NewJob job, CancellationToken ct = default) => inner.EnqueueAsync(job, ct);
+
+        public Task<Job?> GetAsync(string jobId, CancellationToken ct = default) => inner.GetAsync(jobId, ct);
+
+        public Task<IReadOnlyList<Job>> ListAsync(string? kind = null, JobState? state = null, string? subject = null, int limit = 100, CancellationToken ct = default) =>
+            inner.ListAsync(kind, state, subject, limit, ct);
+
+        public async Task<IReadOnlyList<Job>> ClaimAsync(IReadOnlyCollection<string> kinds, int max, string holder, TimeSpan ttl, CancellationToken ct = default)
+        {
+            var claimed = await inner.ClaimAsync(kinds, max, holder, ttl, ct);
+            if (claimed.Any(j => j.Attempts == 2))
+            {
+                _reclaimed.TrySetResult();
+            }
+            return claimed;
+        }
+
+        public Task<bool> RenewAsync(string jobId, string holder, TimeSpan ttl, CancellationToken ct = default) => inner.RenewAsync(jobId, holder, ttl, ct);
+
+        public Task<bool> CompleteAsync(string jobId, string holder, CancellationToken ct = default) => inner.CompleteAsync(jobId, holder, ct);
+
+        public async Task<Job?> FailAsync(string jobId, string holder, string error, TimeSpan? retryAfter, CancellationToken ct = default)
+        {
+            var failed = await inner.FailAsync(jobId, holder, error, retryAfter, ct);
+            if (failed?.Attempts == 1)
+            {
+                time.Advance(retryDelay);
+                wake.Signal();
+                await _reclaimed.Task.WaitAsync(Patience, ct);
+                ReclaimedWhileFailing = true;
+            }
+            return failed;
+        }
+
+        public Task<bool> ReleaseAsync(string jobId, string holder, CancellationToken ct = default) => inner.ReleaseAsync(jobId, holder, ct);
+    }
+
+    [Fact]
     public async Task AJobOutOfAttempts_FailsForGood_AndItsHandlerIsToldOnce()
     {
         Options.PollSeconds = 0.25;
