@@ -7,6 +7,7 @@ internal static class RedisFailures
 {
     public static bool IsUnavailable(Exception ex) => ex switch
     {
+        StoreUnavailableException => true,
         RedisConnectionException or RedisTimeoutException or TimeoutException => true,
         RedisServerException server => server.Message.StartsWith("LOADING", StringComparison.Ordinal)
             || server.Message.StartsWith("BUSY", StringComparison.Ordinal)
@@ -17,4 +18,17 @@ internal static class RedisFailures
         AggregateException aggregate => aggregate.InnerExceptions.All(IsUnavailable),
         _ => false,
     };
+
+    /// <summary>Runs one Redis call; "Redis did not answer" becomes a <see cref="StoreUnavailableException"/>.</summary>
+    public static async Task<T> Guard<T>(Task<T> call)
+    {
+        try
+        {
+            return await call.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not StoreUnavailableException && IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("Redis did not answer: " + ex.Message, ex);
+        }
+    }
 }

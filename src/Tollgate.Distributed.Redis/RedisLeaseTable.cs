@@ -89,8 +89,8 @@ internal sealed partial class RedisLeaseTable : ILeaseTable, ILeaseOwner
         var member = Member(token);
         var now = NowMs;
         var ttlMs = TtlMs(ttl);
-        var result = (RedisResult[])(await _redis.GetDatabase().ScriptEvaluateAsync(AcquireScript, [_keys.Leases(pool)],
-            [now, limit, now + ttlMs, member, ttlMs + KeyGraceMs]).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        var result = (RedisResult[])(await RedisFailures.Guard(_redis.GetDatabase().ScriptEvaluateAsync(AcquireScript, [_keys.Leases(pool)],
+            [now, limit, now + ttlMs, member, ttlMs + KeyGraceMs])).WaitAsync(cancellationToken).ConfigureAwait(false))!;
         var held = (int)(long)result[1];
         if ((long)result[0] != 1)
         {
@@ -102,7 +102,7 @@ internal sealed partial class RedisLeaseTable : ILeaseTable, ILeaseOwner
 
     public async ValueTask<int> CountAsync(PoolKey pool, CancellationToken cancellationToken = default)
     {
-        var live = await _redis.GetDatabase().SortedSetLengthAsync(_keys.Leases(pool), NowMs, double.PositiveInfinity, Exclude.Start)
+        var live = await RedisFailures.Guard(_redis.GetDatabase().SortedSetLengthAsync(_keys.Leases(pool), NowMs, double.PositiveInfinity, Exclude.Start))
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         return (int)live;
     }
@@ -220,8 +220,8 @@ internal sealed partial class RedisLeaseTable : ILeaseTable, ILeaseOwner
             return false;
         }
         var ttlMs = TtlMs(ttl);
-        var result = (RedisResult[])(await _redis.GetDatabase().ScriptEvaluateAsync(RenewScript, [_keys.Leases(lease.Pool)],
-            [now, ttlMs + KeyGraceMs, lease.Member, now + ttlMs]).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        var result = (RedisResult[])(await RedisFailures.Guard(_redis.GetDatabase().ScriptEvaluateAsync(RenewScript, [_keys.Leases(lease.Pool)],
+            [now, ttlMs + KeyGraceMs, lease.Member, now + ttlMs])).WaitAsync(cancellationToken).ConfigureAwait(false))!;
         switch ((long)result[0])
         {
             case 1:

@@ -341,8 +341,8 @@ internal sealed partial class RedisQuotaMeter : IQuotaMeter
         all[0] = now;
         all[1] = KeyTtlMs(period, now);
         args.CopyTo(all, 2);
-        var result = await _redis.GetDatabase().ScriptEvaluateAsync(script, [_keys.Quota(orgId, period), _keys.QuotaExpiries(orgId, period)], all)
-            .ConfigureAwait(false);
+        var result = await RedisFailures.Guard(_redis.GetDatabase().ScriptEvaluateAsync(script,
+            [_keys.Quota(orgId, period), _keys.QuotaExpiries(orgId, period)], all)).ConfigureAwait(false);
         return result.Resp2Type == ResultType.Array ? (RedisResult[])result! : [result];
     }
 

@@ -78,7 +78,7 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
         }
         args[^1] = GraceMs;
 
-        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(Script, redisKeys, args).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        var result = (RedisResult[])(await RedisFailures.Guard(redis.GetDatabase().ScriptEvaluateAsync(Script, redisKeys, args)).WaitAsync(cancellationToken).ConfigureAwait(false))!;
         var admitted = (long)result[0] == 1;
         var counts = new long[items.Length];
         var ends = new long[items.Length];

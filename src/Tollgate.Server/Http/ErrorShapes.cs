@@ -71,6 +71,14 @@ internal static partial class ErrorShapes
             context.Response.Headers.Connection = "close";
             return ApiError.WriteAsync(context, bad.StatusCode, code, detail);
         }
+        if (error is StoreUnavailableException unavailable)
+        {
+            // A store (Redis, say) went away after admission: as admission answers it, and the client may retry.
+            LogStoreUnavailable(logger, unavailable, context.Request.Method, context.Request.Path.Value ?? "");
+            context.Response.Headers.RetryAfter = "1";
+            return ApiError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.StoreUnavailable,
+                "A store this request needs is unreachable right now. Retry shortly.");
+        }
         LogUnhandled(logger, error, context.Request.Method, context.Request.Path.Value ?? "", context.TraceIdentifier);
         return ApiError.WriteAsync(context, StatusCodes.Status500InternalServerError, ErrorCodes.InternalError,
             $"The server failed to answer this request (request id {context.TraceIdentifier}). It has been logged; retry later.");
@@ -93,6 +101,9 @@ internal static partial class ErrorShapes
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Refused {Method} {Path} with {Status} while reading it: {Problem}")]
     private static partial void LogBadRequest(ILogger logger, int status, string method, string path, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A store was unreachable while answering {Method} {Path}: 503 store_unavailable")]
+    private static partial void LogStoreUnavailable(ILogger logger, Exception ex, string method, string path);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception answering {Method} {Path} (request id {RequestId})")]
     private static partial void LogUnhandled(ILogger logger, Exception? ex, string method, string path, string requestId);
