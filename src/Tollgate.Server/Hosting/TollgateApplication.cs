@@ -2,7 +2,6 @@ using Tollgate.Server.Dubbing;
 using Tollgate.Server.OpenApi;
 using Tollgate.Server.Admin;
 using Tollgate.Server.Admission;
-using Microsoft.Extensions.Options;
 using Tollgate.Server.Http;
 using Tollgate.Server.Models;
 
@@ -28,7 +27,8 @@ internal static class TollgateApplication
 
         var app = builder.Build();
         // Every configuration section at once, before anything reads one: all problems are reported together.
-        app.Services.GetRequiredService<IStartupValidator>().Validate();
+        StartupValidation.Run(app.Services);
+        app.Lifetime.ApplicationStarted.Register(StartupLogging.Started);
         app.UseErrorShapes();
         app.UseAdmission();
         app.MapModelsApi();

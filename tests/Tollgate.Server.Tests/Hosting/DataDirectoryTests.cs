@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
 using Tollgate.Infrastructure;
 using Tollgate.Server.Hosting;
 
@@ -67,7 +66,7 @@ public sealed class DataDirectoryTests : IDisposable
     [Fact]
     public async Task AConnectionStringThatIsNotSqlite_StopsTheStart_NamingTheSetting_WithoutRepeatingIt()
     {
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
+        var error = await Assert.ThrowsAsync<ConfigurationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Tollgate"] = "Host=db.internal;Database=tollgate;Username=tollgate;Password=s3cret-pw",
         }));
@@ -75,7 +74,7 @@ public sealed class DataDirectoryTests : IDisposable
         Assert.Contains("SQLite", error.Message);
         Assert.DoesNotContain("s3cret-pw", error.Message);
 
-        var unreadable = await Assert.ThrowsAsync<InvalidOperationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
+        var unreadable = await Assert.ThrowsAsync<ConfigurationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Tollgate"] = "Data Source=db.internal;Initial Catalog=tollgate",
         }));
@@ -85,7 +84,7 @@ public sealed class DataDirectoryTests : IDisposable
     [Fact]
     public async Task TheRetiredDubbingDirectorySetting_StopsTheStart_SayingWhereTheFilesGo()
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
+        var error = await Assert.ThrowsAsync<ConfigurationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
         {
             ["Tollgate:Dubbing:Directory"] = "/srv/dubs",
         }));

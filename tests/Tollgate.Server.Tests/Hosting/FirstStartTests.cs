@@ -117,7 +117,30 @@ internal sealed class ServerProcess : IAsyncDisposable
             start.Environment.Remove("Tollgate__SpoolDirectory");
         });
 
-    private static async Task<ServerProcess> StartCoreAsync(IDictionary<string, string>? environment, string? urls, Action<ProcessStartInfo> data)
+    /// <summary>
+    /// Runs the server on <paramref name="dataDirectory"/> until it exits by itself (a start that fails), within
+    /// <paramref name="timeout"/>: its exit code and everything it wrote (standard output and error).
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string dataDirectory, IDictionary<string, string>? environment = null,
+        string? urls = "http://127.0.0.1:0", IEnumerable<string>? arguments = null, TimeSpan? timeout = null)
+    {
+        var start = Prepare(environment, urls, s =>
+        {
+            s.Environment["Tollgate__DataDirectory"] = dataDirectory;
+            s.Environment["ConnectionStrings__Tollgate"] = $"Data Source={Path.Combine(dataDirectory, "tollgate.db")}";
+        });
+        foreach (var argument in arguments ?? [])
+        {
+            start.ArgumentList.Add(argument);
+        }
+        await using var server = new ServerProcess(Process.Start(start)!);
+        server.BeginReading();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        await server._process.WaitForExitAsync(cts.Token);
+        return (server._process.ExitCode, server.Output);
+    }
+
+    private static ProcessStartInfo Prepare(IDictionary<string, string>? environment, string? urls, Action<ProcessStartInfo> data)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Tollgate.Server.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -133,11 +156,21 @@ internal sealed class ServerProcess : IAsyncDisposable
         {
             start.Environment[k] = v;
         }
-        var server = new ServerProcess(Process.Start(start)!);
-        server._process.OutputDataReceived += (_, e) => server.Append(e.Data);
-        server._process.ErrorDataReceived += (_, e) => server.Append(e.Data);
-        server._process.BeginOutputReadLine();
-        server._process.BeginErrorReadLine();
+        return start;
+    }
+
+    private void BeginReading()
+    {
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    private static async Task<ServerProcess> StartCoreAsync(IDictionary<string, string>? environment, string? urls, Action<ProcessStartInfo> data)
+    {
+        var server = new ServerProcess(Process.Start(Prepare(environment, urls, data))!);
+        server.BeginReading();
         var listening = await server.WaitForOutputAsync("Now listening on: ", TimeSpan.FromSeconds(60));
         server.Address = Regex.Match(listening, @"Now listening on: (http://127\.0\.0\.1:\d+)").Groups[1].Value;
         return server;
