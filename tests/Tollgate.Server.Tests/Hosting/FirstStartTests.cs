@@ -63,6 +63,41 @@ public sealed class FirstStartTests : IDisposable
         Assert.DoesNotContain("tgk_", second.Output);
     }
 
+    [Fact]
+    public async Task AFirstStartWhosePortIsTaken_ConsumesNothing_AndTheNextGoodStartShowsTheCredentials()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var (exit, failed) = await ServerProcess.RunToExitAsync(_directory, urls: $"http://127.0.0.1:{port}");
+        Assert.Equal(1, exit);
+        Assert.Contains("address already in use", failed);
+        Assert.DoesNotContain("tga_", failed);
+        Assert.DoesNotContain("tgk_", failed);
+        Assert.DoesNotContain("   at ", failed);
+        // Where the data is, said before the failure, so the operator knows which store was (not) touched.
+        Assert.Contains($"Data directory: {_directory}", failed);
+        taken.Stop();
+
+        await using var good = await ServerProcess.StartAsync(_directory);
+        var output = await good.WaitForOutputAsync("====\n", TimeSpan.FromSeconds(60), occurrences: 2);
+        var adminToken = Regex.Match(output, @"\b(tga_[A-Za-z0-9]+)").Groups[1].Value;
+        var demoKey = Regex.Match(output, @"\b(tgk_[A-Za-z0-9]{30}_[A-Za-z0-9]{6})").Groups[1].Value;
+        Assert.NotEmpty(adminToken);
+        Assert.NotEmpty(demoKey);
+        Assert.Contains($"Store: SQLite file {Path.Combine(_directory, "tollgate.db")}", output);
+        // The banner comes after the server is listening.
+        Assert.True(output.IndexOf("Now listening on:", StringComparison.Ordinal) < output.IndexOf("Tollgate first start", StringComparison.Ordinal), output);
+
+        using var admin = new HttpClient { BaseAddress = new Uri(good.Address! + "/") };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
+        Assert.Contains("Demo", await admin.GetStringAsync("admin/orgs"));
+        using var models = new HttpClient { BaseAddress = new Uri(good.Address! + "/") };
+        models.DefaultRequestHeaders.Add("X-API-Key", demoKey);
+        using var presets = await models.GetAsync("api/velma-2-batch/list-presets");
+        Assert.Equal(System.Net.HttpStatusCode.OK, presets.StatusCode);
+    }
+
     private static async Task<(int Exit, string Stdout)> RunAsync(string file, params string[] args)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
