@@ -6,6 +6,7 @@ using Tollgate.Identity;
 using Tollgate.Jobs;
 using Tollgate.Metering;
 using Tollgate.Storage.Sqlite.Dubbing;
+using Tollgate.Storage.Sqlite.Health;
 using Tollgate.Storage.Sqlite.Identity;
 using Tollgate.Storage.Sqlite.Jobs;
 using Tollgate.Storage.Sqlite.Metering;
@@ -18,7 +19,7 @@ internal static class SqliteStorageServiceCollectionExtensions
     /// <summary>
     /// Registers the SQLite file behind <paramref name="connectionString"/> (a relative file lives in
     /// <paramref name="dataDirectory"/>) with its migrator, the identity store, the usage ledger, the dubbing store and the job store
-    /// on it, and the blob store in <paramref name="dataDirectory"/>. The file is migrated once, when the first store is
+    /// on it, the blob store in <paramref name="dataDirectory"/>, and its readiness check (tagged <c>ready</c>). The file is migrated once, when the first store is
     /// made (at start-up: the hosted services need them), before any store reads or writes it.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="connectionString"/> is not a SQLite connection string naming a file.</exception>
@@ -38,6 +39,8 @@ internal static class SqliteStorageServiceCollectionExtensions
         services.AddSingleton<IDubbingStore>(sp => new SqliteDubbingStore(sp.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IJobStore>(sp => new SqliteJobStore(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IBlobStore>(new FileSystemBlobStore(dataDirectory));
+        // Readiness (/readyz runs every check tagged "ready"): the file answers a fresh connection.
+        services.AddHealthChecks().AddCheck<SqliteHealthCheck>(SqliteHealthCheck.Name, tags: [SqliteHealthCheck.ReadinessTag], timeout: TimeSpan.FromSeconds(5));
         return services;
     }
 }

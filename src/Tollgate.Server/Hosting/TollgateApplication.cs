@@ -35,6 +35,7 @@ internal static class TollgateApplication
         app.MapAdminApi();
         app.MapDubbingApi();
         app.MapApiReference();
+        app.MapHealthEndpoints();
         return app;
     }
 

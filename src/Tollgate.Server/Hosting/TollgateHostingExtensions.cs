@@ -65,6 +65,7 @@ internal static class TollgateHostingExtensions
             o.SerializerOptions.Encoder = ServerJsonContext.Encoder;
         });
         services.AddProblemDetails();
+        services.AddTollgateHealthChecks();
         services.AddApiReference();
         return builder;
     }
