@@ -4,6 +4,7 @@ using Tollgate.Server.Admin;
 using Tollgate.Server.Admission;
 using Tollgate.Server.Http;
 using Tollgate.Server.Models;
+using Tollgate.Server.Observability;
 
 namespace Tollgate.Server.Hosting;
 
@@ -29,6 +30,8 @@ internal static class TollgateApplication
         // Every configuration section at once, before anything reads one: all problems are reported together.
         StartupValidation.Run(app.Services);
         app.Lifetime.ApplicationStarted.Register(StartupLogging.Started);
+        // First: the request log sees the status the error shapes and the exception handler settle on.
+        app.UseMiddleware<RequestLogMiddleware>();
         app.UseErrorShapes();
         app.UseAdmission();
         app.MapModelsApi();
