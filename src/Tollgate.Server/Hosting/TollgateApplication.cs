@@ -39,6 +39,7 @@ internal static class TollgateApplication
         app.MapDubbingApi();
         app.MapApiReference();
         app.MapHealthEndpoints();
+        app.MapTelemetryEndpoints();
         return app;
     }
 

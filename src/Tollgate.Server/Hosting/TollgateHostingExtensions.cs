@@ -9,6 +9,7 @@ using Tollgate.Server.Backends;
 using Tollgate.Server.Dubbing;
 using Tollgate.Server.Jobs;
 using Tollgate.Server.Models;
+using Tollgate.Server.Observability;
 
 namespace Tollgate.Server.Hosting;
 
@@ -66,6 +67,7 @@ internal static class TollgateHostingExtensions
         });
         services.AddProblemDetails();
         services.AddTollgateHealthChecks();
+        builder.AddTollgateTelemetry();
         services.AddApiReference();
         return builder;
     }

@@ -26,7 +26,7 @@ internal sealed partial class RequestLogMiddleware(RequestDelegate next, ILogger
     public Task Invoke(HttpContext context)
     {
         var path = context.Request.Path;
-        var level = HealthEndpoints.IsProbe(path) || path.Equals("/metrics", StringComparison.OrdinalIgnoreCase)
+        var level = HealthEndpoints.IsProbe(path) || path.Equals(TelemetryEndpoints.PrometheusPath, StringComparison.OrdinalIgnoreCase)
             ? LogLevel.Debug
             : LogLevel.Information;
         return _logger.IsEnabled(level) ? InvokeLoggedAsync(context, level) : next(context);
