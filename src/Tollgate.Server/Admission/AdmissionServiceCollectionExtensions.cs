@@ -15,6 +15,7 @@ internal static class AdmissionServiceCollectionExtensions
         services.AddSingleton<RateWindowStep>();
         services.AddSingleton<ConcurrencyStep>();
         services.AddSingleton<QuotaStep>();
+        services.AddSingleton<QuotaUsageNote>();
         services.AddSingleton<RateLimitHeaders>();
         services.AddHostedService<LeaseRenewal>();
         return services;

@@ -61,4 +61,12 @@ internal sealed class SqliteUsageLedger : IUsageLedger
             MonthPeriod.TryParse(r.Period, out var p) ? p : period,
             StoreTime.Parse(r.At)))];
     }
+
+    public async Task<int> KeyCountAsync(string orgId, string? model, MonthPeriod period, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenAsync(ct).ConfigureAwait(false);
+        return await c.ExecuteScalarAsync<int>(new CommandDefinition(
+            "SELECT COUNT(DISTINCT key_id) FROM usage_charges WHERE org_id = @orgId AND period = @Period AND (@model IS NULL OR model = @model)",
+            new { orgId, model, Period = period.ToString() }, cancellationToken: ct)).ConfigureAwait(false);
+    }
 }
