@@ -44,7 +44,7 @@ internal sealed record RateLimitHeaderOptions
 /// limit, its small remaining counts and its current window's reset time (one string per window). The IETF draft's
 /// (draft-ietf-httpapi-ratelimit-headers-11) <c>RateLimit-Policy</c> (<c>"unsafe-minute";q=500;w=60</c>, one string per
 /// rule) and <c>RateLimit</c> (<c>"unsafe-minute";r=17;t=42</c>: remaining and seconds to the reset), kept per rule and
-/// remaining count for the second it was made in; and the Models API's concurrency as a <c>concurrent-requests</c>
+/// remaining count while its seconds to the reset repeat (a miss costs the one string); and the Models API's concurrency as a <c>concurrent-requests</c>
 /// policy (<c>"concurrency";q=5;qu="concurrent-requests"</c>, <c>"concurrency";r=3</c>), cached per limit and count.
 /// Values outside the caches are formatted as they come.
 /// </summary>
@@ -171,7 +171,7 @@ internal sealed class RateLimitHeaders
     private sealed class RuleText(RateRule rule)
     {
         private readonly string?[] _remaining = new string?[(int)Math.Min(rule.Limit, MaxCachedRemaining) + 1];
-        private readonly Formatted?[] _current = new Formatted?[(int)Math.Min(rule.Limit, MaxCachedRemaining) + 1];
+        private readonly string?[] _current = new string?[(int)Math.Min(rule.Limit, MaxCachedRemaining) + 1];
         private Formatted? _reset;
 
         public string Limit { get; } = rule.Limit.ToString(CultureInfo.InvariantCulture);
@@ -208,7 +208,11 @@ internal sealed class RateLimitHeaders
             return fresh.Text;
         }
 
-        /// <summary><c>RateLimit</c> for <paramref name="remaining"/> with <paramref name="secondsToReset"/> to go: reused while both repeat.</summary>
+        /// <summary>
+        /// <c>RateLimit</c> for <paramref name="remaining"/> with <paramref name="secondsToReset"/> to go, reused while both
+        /// repeat: the slot of a remaining count holds the last string made for it, still right when it ends in the same
+        /// <c>;t=</c> (checked on the stack, so a hit allocates nothing and a miss only the new string).
+        /// </summary>
         public string Current(long remaining, long secondsToReset)
         {
             if ((ulong)remaining >= (ulong)_current.Length)
@@ -216,13 +220,21 @@ internal sealed class RateLimitHeaders
                 return FormatCurrent(rule.Name, remaining, secondsToReset);
             }
             var cached = Volatile.Read(ref _current[remaining]);
-            if (cached is not null && cached.Value == secondsToReset)
+            if (cached is not null && EndsWithReset(cached, secondsToReset))
             {
-                return cached.Text;
+                return cached;
             }
-            var fresh = new Formatted(secondsToReset, FormatCurrent(rule.Name, remaining, secondsToReset));
+            var fresh = FormatCurrent(rule.Name, remaining, secondsToReset);
             Volatile.Write(ref _current[remaining], fresh);
-            return fresh.Text;
+            return fresh;
+        }
+
+        private static bool EndsWithReset(string text, long secondsToReset)
+        {
+            Span<char> suffix = stackalloc char[24];
+            ";t=".CopyTo(suffix);
+            return secondsToReset.TryFormat(suffix[3..], out var written, default, CultureInfo.InvariantCulture)
+                && text.AsSpan().EndsWith(suffix[..(3 + written)], StringComparison.Ordinal);
         }
 
         private sealed record Formatted(long Value, string Text);
