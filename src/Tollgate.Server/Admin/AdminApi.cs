@@ -22,17 +22,17 @@ internal static class AdminApi
             .AddEndpointFilter<AdminTokenFilter>();
 
         admin.MapPost("/orgs", CreateOrganization).WithName("CreateOrganization").WithSummary("Create an organization.")
-            .Accepts<CreateNameRequest>(Json).Produces<OrganizationDto>(StatusCodes.Status201Created).Refuses(BodyRefusals(422));
+            .AcceptsJson<CreateNameRequest>().Produces<OrganizationDto>(StatusCodes.Status201Created).Refuses(BodyRefusals(422));
         admin.MapGet("/orgs", ListOrganizations).WithName("ListOrganizations").WithSummary("List organizations.").Refuses();
         admin.MapGet("/orgs/{orgId}", GetOrganization).WithName("GetOrganization").WithSummary("Get one organization.")
             .Produces<OrganizationDto>().Refuses(404);
         admin.MapPost("/orgs/{orgId}/users", CreateUser).WithName("CreateUser").WithSummary("Create a user in an organization.")
-            .Accepts<CreateNameRequest>(Json).Produces<UserDto>(StatusCodes.Status201Created).Refuses(BodyRefusals(404, 422));
+            .AcceptsJson<CreateNameRequest>().Produces<UserDto>(StatusCodes.Status201Created).Refuses(BodyRefusals(404, 422));
         admin.MapGet("/orgs/{orgId}/users", ListUsers).WithName("ListUsers").WithSummary("List an organization's users.")
             .Produces<List<UserDto>>().Refuses(404);
         admin.MapPost("/orgs/{orgId}/users/{userId}/keys", CreateKey).WithName("CreateKey")
             .WithSummary("Create an API key with fixed entitlements; the secret is in this answer only.")
-            .Accepts<CreateKeyRequest>(Json).Produces<CreatedKeyDto>(StatusCodes.Status201Created).Refuses(BodyRefusals(404, 422));
+            .AcceptsJson<CreateKeyRequest>().Produces<CreatedKeyDto>(StatusCodes.Status201Created).Refuses(BodyRefusals(404, 422));
         admin.MapGet("/orgs/{orgId}/keys", ListKeys).WithName("ListKeys").WithSummary("List an organization's keys (no secrets).")
             .Produces<List<KeyDto>>().Refuses(404);
         admin.MapGet("/keys/{keyId}", GetKey).WithName("GetKey").WithSummary("Inspect one key: prefix, owner, entitlements, created, last used.")
@@ -47,8 +47,6 @@ internal static class AdminApi
             .Produces<UsageReportDto>().Refuses(400, 404);
         return app;
     }
-
-    private const string Json = "application/json";
 
     /// <summary>The refusals every Admin API call can meet (a wrong token, throttling, a bad body), plus <paramref name="statuses"/>.</summary>
     private static RouteHandlerBuilder Refuses(this RouteHandlerBuilder endpoint, params int[] statuses)

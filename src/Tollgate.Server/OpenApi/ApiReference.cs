@@ -22,6 +22,7 @@ internal static class ApiReference
         {
             o.AddDocumentTransformer<TollgateDocumentTransformer>();
             o.AddOperationTransformer(SecuritySchemes.ApplyAsync);
+            o.AddOperationTransformer(JsonRequestBody.ApplyAsync);
         });
         services.AddSingleton<PublishedDocument>();
         return services;
