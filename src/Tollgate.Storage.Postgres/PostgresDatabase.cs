@@ -32,9 +32,12 @@ internal sealed class PostgresDatabase : SqlDatabase, IDisposable
     public NpgsqlDataSource DataSource { get; }
 
     /// <summary>Where the database is, for messages: host, port and database, never the credentials.</summary>
-    public string Describe()
+    public string Describe() => Describe(ConnectionString);
+
+    /// <summary>Where <paramref name="connectionString"/> points: host, port and database, never the credentials.</summary>
+    public static string Describe(string connectionString)
     {
-        var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
         return $"{builder.Host}:{builder.Port}/{builder.Database}";
     }
 

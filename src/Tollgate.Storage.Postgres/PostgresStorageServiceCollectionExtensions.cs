@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 using Tollgate.Blobs;
+using Tollgate.Storage.Postgres.Health;
 using Tollgate.Storage.Relational;
 
 namespace Tollgate.Storage.Postgres;
@@ -38,6 +39,8 @@ internal static class PostgresStorageServiceCollectionExtensions
         services.AddSingleton<SqlDatabase>(sp => sp.GetRequiredService<PostgresDatabase>());
         services.AddSqlStores();
         services.AddSingleton<IBlobStore>(new FileSystemBlobStore(dataDirectory));
+        // Readiness (/readyz runs every check tagged "ready"): the database answers a query.
+        services.AddHealthChecks().AddCheck<PostgresHealthCheck>(PostgresHealthCheck.Name, tags: ["ready"], timeout: TimeSpan.FromSeconds(5));
         return services;
     }
 }

@@ -10,6 +10,7 @@ using Tollgate.Storage.Relational.Dubbing;
 using Tollgate.Storage.Relational.Identity;
 using Tollgate.Storage.Relational.Jobs;
 using Tollgate.Storage.Relational.Metering;
+using Tollgate.Storage.Sqlite.Health;
 
 namespace Tollgate.Storage.Sqlite;
 
@@ -19,7 +20,7 @@ internal static class SqliteStorageServiceCollectionExtensions
     /// <summary>
     /// Registers the SQLite file behind <paramref name="connectionString"/> (a relative file lives in
     /// <paramref name="dataDirectory"/>) with its migrator, the identity store, the usage ledger, the dubbing store and the job store
-    /// on it, and the blob store in <paramref name="dataDirectory"/>. The file is migrated once, when the first store is
+    /// on it, the blob store in <paramref name="dataDirectory"/>, and its readiness check (tagged <c>ready</c>). The file is migrated once, when the first store is
     /// made (at start-up: the hosted services need them), before any store reads or writes it.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="connectionString"/> is not a SQLite connection string naming a file.</exception>
@@ -37,6 +38,8 @@ internal static class SqliteStorageServiceCollectionExtensions
         services.AddSingleton<SqlDatabase>(sp => sp.GetRequiredService<SqliteDatabase>());
         services.AddSqlStores();
         services.AddSingleton<IBlobStore>(new FileSystemBlobStore(dataDirectory));
+        // Readiness (/readyz runs every check tagged "ready"): the file answers a fresh connection.
+        services.AddHealthChecks().AddCheck<SqliteHealthCheck>(SqliteHealthCheck.Name, tags: [SqliteHealthCheck.ReadinessTag], timeout: TimeSpan.FromSeconds(5));
         return services;
     }
 }

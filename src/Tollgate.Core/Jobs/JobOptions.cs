@@ -45,27 +45,27 @@ internal sealed record JobOptions
     {
         if (Workers is < 1 or > 64)
         {
-            yield return $"{SectionPath}:Workers must be between 1 and 64.";
+            yield return $"{SectionPath}:Workers must be between 1 and 64 (was {Workers}).";
         }
         if (!double.IsFinite(PollSeconds) || PollSeconds is < 0.05 or > 3600)
         {
-            yield return $"{SectionPath}:PollSeconds must be between 0.05 and 3600.";
+            yield return $"{SectionPath}:PollSeconds must be between 0.05 and 3600 (was {PollSeconds}).";
         }
         if (!double.IsFinite(LeaseSeconds) || LeaseSeconds is < 1 or > 3600)
         {
-            yield return $"{SectionPath}:LeaseSeconds must be between 1 and 3600.";
+            yield return $"{SectionPath}:LeaseSeconds must be between 1 and 3600 (was {LeaseSeconds}).";
         }
         if (MaxAttempts is < 1 or > 1000)
         {
-            yield return $"{SectionPath}:MaxAttempts must be between 1 and 1000.";
+            yield return $"{SectionPath}:MaxAttempts must be between 1 and 1000 (was {MaxAttempts}).";
         }
         if (!double.IsFinite(RetrySeconds) || RetrySeconds is < 0.05 or > 86_400)
         {
-            yield return $"{SectionPath}:RetrySeconds must be between 0.05 and 86400.";
+            yield return $"{SectionPath}:RetrySeconds must be between 0.05 and 86400 (was {RetrySeconds}).";
         }
         if (!double.IsFinite(MaxRetrySeconds) || MaxRetrySeconds < RetrySeconds || MaxRetrySeconds > 86_400)
         {
-            yield return $"{SectionPath}:MaxRetrySeconds must be between RetrySeconds and 86400.";
+            yield return $"{SectionPath}:MaxRetrySeconds must be between RetrySeconds and 86400 (was {MaxRetrySeconds}).";
         }
     }
 }

@@ -13,4 +13,14 @@ public interface IUsageLedger
 
     /// <summary>The rows of an organization in a month, oldest first (for audits and tests).</summary>
     Task<IReadOnlyList<UsageCharge>> ChargesAsync(string orgId, MonthPeriod period, CancellationToken ct = default);
+
+    /// <summary>
+    /// How many distinct keys were charged in an organization's month: for <paramref name="model"/>, or for every model
+    /// when it is null (a pooled quota refusal says through how many keys the pool was used). The default reads
+    /// <see cref="ChargesAsync"/>; a store overrides it with one aggregate query.
+    /// </summary>
+    async Task<int> KeyCountAsync(string orgId, string? model, MonthPeriod period, CancellationToken ct = default) =>
+        (await ChargesAsync(orgId, period, ct).ConfigureAwait(false))
+            .Where(c => model is null || string.Equals(c.Model, model, StringComparison.Ordinal))
+            .Select(c => c.KeyId).Distinct(StringComparer.Ordinal).Count();
 }

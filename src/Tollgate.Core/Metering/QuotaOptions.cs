@@ -22,13 +22,13 @@ internal sealed record QuotaOptions
     {
         if (!double.IsFinite(OrganizationMonthlyAudioHours) || OrganizationMonthlyAudioHours < 0)
         {
-            yield return $"{SectionPath}:OrganizationMonthlyAudioHours must be a number of hours ≥ 0 (0 = no cap).";
+            yield return $"{SectionPath}:OrganizationMonthlyAudioHours must be a number of hours ≥ 0 (0 = no cap; was {OrganizationMonthlyAudioHours}).";
         }
         foreach (var (org, hours) in Organizations)
         {
             if (!double.IsFinite(hours) || hours < 0)
             {
-                yield return $"{SectionPath}:Organizations:{org} must be a number of hours ≥ 0 (0 = no cap).";
+                yield return $"{SectionPath}:Organizations:{org} must be a number of hours ≥ 0 (0 = no cap; was {hours}).";
             }
         }
     }

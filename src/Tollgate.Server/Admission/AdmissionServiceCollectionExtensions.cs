@@ -15,6 +15,8 @@ internal static class AdmissionServiceCollectionExtensions
         services.AddSingleton<RateWindowStep>();
         services.AddSingleton<ConcurrencyStep>();
         services.AddSingleton<QuotaStep>();
+        services.AddSingleton<QuotaUsageNote>();
+        services.AddValidatedOptions<RateLimitHeaderOptions>(RateLimitHeaderOptions.SectionPath, static o => o.Validate());
         services.AddSingleton<RateLimitHeaders>();
         services.AddHostedService<LeaseRenewal>();
         return services;

@@ -12,7 +12,8 @@ namespace Tollgate.Server.Admission;
 /// <see cref="MeteredCall"/> until it settles — before the response's last byte or the WebSocket's close frame, however
 /// the request ends. Over the key's limit the request is refused at once (DESIGN 3.2); nothing waits.
 /// </summary>
-internal sealed class ConcurrencyStep(ILeaseTable leases, AudioQuota quota, TollgateMetrics metrics, IOptions<LeaseOptions> options) : IAdmissionStep
+internal sealed class ConcurrencyStep(ILeaseTable leases, AudioQuota quota, TollgateMetrics metrics, IOptions<LeaseOptions> options, RateLimitHeaders headers)
+    : IAdmissionStep
 {
     /// <summary>The <c>Retry-After</c> hint: a slot usually frees within a request's lifetime.</summary>
     internal const int RetryAfterSeconds = 1;
@@ -30,16 +31,21 @@ internal sealed class ConcurrencyStep(ILeaseTable leases, AudioQuota quota, Toll
         var pool = new PoolKey(feature.Principal!.OrgId, feature.Model!.Name);
         var pending = leases.TryAcquireAsync(pool, feature.Limits!.Concurrency, _ttl, context.RequestAborted);
         return pending.IsCompletedSuccessfully
-            ? new ValueTask<Rejection?>(Judge(feature, pending.Result))
-            : JudgeAsync(feature, pending);
+            ? new ValueTask<Rejection?>(Judge(context, feature, pending.Result))
+            : JudgeAsync(context, feature, pending);
     }
 
-    private async ValueTask<Rejection?> JudgeAsync(AdmissionFeature feature, ValueTask<LeaseAcquisition> pending) =>
-        Judge(feature, await pending.ConfigureAwait(false));
+    private async ValueTask<Rejection?> JudgeAsync(HttpContext context, AdmissionFeature feature, ValueTask<LeaseAcquisition> pending) =>
+        Judge(context, feature, await pending.ConfigureAwait(false));
 
-    private Rejection? Judge(AdmissionFeature feature, LeaseAcquisition acquisition)
+    private Rejection? Judge(HttpContext context, AdmissionFeature feature, LeaseAcquisition acquisition)
     {
         var model = feature.Model!;
+        if (feature.Surface == Surface.Models)
+        {
+            // The IETF fields' concurrent-requests policy (when Tollgate:RateLimits:Headers asks for them).
+            headers.WriteConcurrency(context.Response.Headers, feature.Limits!.Concurrency, acquisition.Held);
+        }
         if (!acquisition.Acquired)
         {
             return new Rejection(StatusCodes.Status429TooManyRequests, CloseCodes.LimitExceeded, ErrorCodes.ConcurrencyLimit,

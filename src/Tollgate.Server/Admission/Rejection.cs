@@ -10,8 +10,11 @@ namespace Tollgate.Server.Admission;
 /// </summary>
 internal readonly record struct Rejection(int Status, int CloseCode, string Code, string Detail, int? RetryAfterSeconds = null)
 {
-    public Task WriteAsync(HttpContext context) =>
-        context.WebSockets.IsWebSocketRequest ? CloseWebSocketAsync(context) : WriteHttpAsync(context);
+    public Task WriteAsync(HttpContext context)
+    {
+        Observability.RequestLogEntry.NoteCode(context, Code);
+        return context.WebSockets.IsWebSocketRequest ? CloseWebSocketAsync(context) : WriteHttpAsync(context);
+    }
 
     /// <summary>The HTTP form as a minimal-API result (for endpoint filters), <c>Retry-After</c> included.</summary>
     public IResult ToResult(HttpContext context)

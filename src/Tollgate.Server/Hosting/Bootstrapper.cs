@@ -9,19 +9,33 @@ using Tollgate.Server.Admin;
 namespace Tollgate.Server.Hosting;
 
 /// <summary>
-/// First start: settles the admin token and, when the store is empty, creates a demo organization, user and
-/// key entitled to every model, then prints the secrets once (to the console, never to a log) with a curl that works.
+/// Every start says where the data is. The first start also settles the admin token and, when the store is empty,
+/// creates a demo organization, user and key entitled to every model, then prints the secrets once (to the console,
+/// never to a log) with a curl that works. All of that happens only once the server is listening
+/// (<see cref="IHostedLifecycleService.StartedAsync"/> runs after Kestrel has bound its addresses): a start that never
+/// gets there (a port already taken) consumes nothing, and the next good start shows the credentials.
 /// </summary>
-internal sealed class Bootstrapper(
+internal sealed partial class Bootstrapper(
     AdminTokenVerifier adminToken,
     IIdentityStore store,
     KeyIssuer issuer,
     DataDirectory data,
     IOptions<TollgateOptions> options,
-    IHostApplicationLifetime lifetime,
-    IServer server) : IHostedService
+    IServer server,
+    IEnumerable<StoreLocation> storeLocations,
+    ILogger<Bootstrapper> logger) : IHostedLifecycleService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    private string StoreDescription => storeLocations.LastOrDefault()?.Description ?? "the store named by ConnectionStrings:Tollgate";
+
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        LogDataLocation(logger, data.Path, StoreDescription);
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StartedAsync(CancellationToken cancellationToken)
     {
         var generatedToken = await adminToken.InitializeAsync(cancellationToken);
         string? demoKey = null;
@@ -36,11 +50,10 @@ internal sealed class Bootstrapper(
             demoKey = issued.Secret;
             samplePath = WriteSample(data);
         }
-        if (generatedToken is null && demoKey is null)
+        if (generatedToken is not null || demoKey is not null)
         {
-            return;
+            Print(generatedToken, demoKey, samplePath);
         }
-        lifetime.ApplicationStarted.Register(() => Print(generatedToken, demoKey, samplePath));
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -56,6 +69,13 @@ internal sealed class Bootstrapper(
     }
 
     private const string DemoClaimSetting = "bootstrap_demo_claim";
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Data directory: {DataDirectory}; store: {Store}")]
+    private static partial void LogDataLocation(ILogger logger, string dataDirectory, string store);
 
     private void Print(string? token, string? demoKey, string? samplePath)
     {
@@ -76,6 +96,7 @@ internal sealed class Bootstrapper(
             output.WriteLine($"  curl -s {address}/api/velma-2-stt-batch -H 'X-API-Key: {demoKey}' -F upload_file=@{samplePath}");
             output.WriteLine($"  curl -s {address}/api/velma-2-batch/list-presets -H 'X-API-Key: {demoKey}'");
         }
+        output.WriteLine($"Store: {StoreDescription} (data directory {data.Path})");
         output.WriteLine($"API reference: {address}/docs");
         output.WriteLine("===============================================================");
         output.WriteLine();

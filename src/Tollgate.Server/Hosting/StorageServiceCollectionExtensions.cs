@@ -24,6 +24,9 @@ internal sealed record DataDirectory(string Path)
     }
 }
 
+/// <summary>Where the store is, in words for the start-up log and the first-start banner (each store registers its own; no secrets).</summary>
+internal sealed record StoreLocation(string Description);
+
 /// <summary>Chooses the store by <c>ConnectionStrings:Tollgate</c> and registers it: the only place the host names a storage project.</summary>
 internal static class StorageServiceCollectionExtensions
 {
@@ -51,6 +54,7 @@ internal static class StorageServiceCollectionExtensions
                 try
                 {
                     services.AddSqliteStorage(connectionString, data.Path);
+                    services.AddSingleton(new StoreLocation("SQLite file " + new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(SqliteDatabase.Resolve(connectionString, data.Path)).DataSource));
                 }
                 catch (ArgumentException ex)
                 {
@@ -61,6 +65,7 @@ internal static class StorageServiceCollectionExtensions
                 try
                 {
                     services.AddPostgresStorage(connectionString, data.Path);
+                    services.AddSingleton(new StoreLocation("PostgreSQL database " + PostgresDatabase.Describe(connectionString)));
                 }
                 catch (ArgumentException ex)
                 {

@@ -2,9 +2,9 @@ using Tollgate.Server.Dubbing;
 using Tollgate.Server.OpenApi;
 using Tollgate.Server.Admin;
 using Tollgate.Server.Admission;
-using Microsoft.Extensions.Options;
 using Tollgate.Server.Http;
 using Tollgate.Server.Models;
+using Tollgate.Server.Observability;
 
 namespace Tollgate.Server.Hosting;
 
@@ -28,13 +28,18 @@ internal static class TollgateApplication
 
         var app = builder.Build();
         // Every configuration section at once, before anything reads one: all problems are reported together.
-        app.Services.GetRequiredService<IStartupValidator>().Validate();
+        StartupValidation.Run(app.Services);
+        app.Lifetime.ApplicationStarted.Register(StartupLogging.Started);
+        // First: the request log sees the status the error shapes and the exception handler settle on.
+        app.UseMiddleware<RequestLogMiddleware>();
         app.UseErrorShapes();
         app.UseAdmission();
         app.MapModelsApi();
         app.MapAdminApi();
         app.MapDubbingApi();
         app.MapApiReference();
+        app.MapHealthEndpoints();
+        app.MapTelemetryEndpoints();
         return app;
     }
 

@@ -11,6 +11,7 @@ using Tollgate.Server.Caching;
 using Tollgate.Server.Dubbing;
 using Tollgate.Server.Jobs;
 using Tollgate.Server.Models;
+using Tollgate.Server.Observability;
 
 namespace Tollgate.Server.Hosting;
 
@@ -21,12 +22,22 @@ internal static class TollgateHostingExtensions
     {
         var services = builder.Services;
         builder.Logging.AddKeySafeLogging();
+        builder.Logging.AddStartupLogging();
 
         services.AddOptions<TollgateOptions>().BindConfiguration(TollgateOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TollgateOptions>, TollgateOptionsValidator>();
+        services.AddStartupCheck<TollgateOptions>();
 
         services.AddSingleton(TimeProvider.System);
-        services.AddTollgateStorage(builder.Configuration);
+        try
+        {
+            services.AddTollgateStorage(builder.Configuration);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Store selection only fails on ConnectionStrings:Tollgate: reported with every other bad setting.
+            services.AddSingleton(new StartupProblem(ex.Message));
+        }
         services.AddStoreCaches();
         // Uploads are spooled in the data directory unless a folder is named (so one volume holds all of Tollgate's files).
         services.AddOptions<TollgateOptions>().PostConfigure<DataDirectory>((o, data) => o.SpoolDirectory = ResolveSpoolDirectory(o.SpoolDirectory, data));
@@ -62,6 +73,8 @@ internal static class TollgateHostingExtensions
             o.SerializerOptions.Encoder = ServerJsonContext.Encoder;
         });
         services.AddProblemDetails();
+        services.AddTollgateHealthChecks();
+        builder.AddTollgateTelemetry();
         services.AddApiReference();
         return builder;
     }

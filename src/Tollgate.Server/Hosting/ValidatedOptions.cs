@@ -22,6 +22,14 @@ internal static class ValidatedOptions
     {
         services.AddOptions<T>().ValidateOnStart();
         services.AddSingleton<IValidateOptions<T>>(new Validator<T>(validate));
+        return services.AddStartupCheck<T>();
+    }
+
+    /// <summary>Has <see cref="StartupValidation"/> read (bind and validate) <typeparamref name="T"/> with every other section.</summary>
+    public static IServiceCollection AddStartupCheck<T>(this IServiceCollection services)
+        where T : class
+    {
+        services.AddSingleton(new StartupCheck(static sp => sp.GetRequiredService<IOptions<T>>().Value));
         return services;
     }
 

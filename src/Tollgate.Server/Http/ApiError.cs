@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Tollgate.Server.Observability;
 
 namespace Tollgate.Server.Http;
 
@@ -47,11 +48,31 @@ internal static class ErrorCodes
 internal static class ApiError
 {
     public static IResult Result(int status, string code, string detail) =>
-        TypedResults.Json(new ErrorBody(detail, code), statusCode: status);
+        new CodedResult(code, TypedResults.Json(new ErrorBody(detail, code), statusCode: status));
 
     public static Task WriteAsync(HttpContext context, int status, string code, string detail)
     {
+        RequestLogEntry.NoteCode(context, code);
         context.Response.StatusCode = status;
         return context.Response.WriteAsJsonAsync(new ErrorBody(detail, code), ServerJsonContext.Wire.ErrorBody);
+    }
+}
+
+/// <summary>An error answer that tells the request log its <c>code</c> when it is written.</summary>
+internal sealed class CodedResult(string code, Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<ErrorBody> inner)
+    : IResult, IStatusCodeHttpResult, IValueHttpResult, IValueHttpResult<ErrorBody>, IContentTypeHttpResult
+{
+    public int? StatusCode => inner.StatusCode;
+
+    public object? Value => inner.Value;
+
+    ErrorBody? IValueHttpResult<ErrorBody>.Value => inner.Value;
+
+    public string? ContentType => inner.ContentType;
+
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        RequestLogEntry.NoteCode(httpContext, code);
+        return inner.ExecuteAsync(httpContext);
     }
 }

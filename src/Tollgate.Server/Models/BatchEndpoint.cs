@@ -68,7 +68,9 @@ internal sealed class BatchEndpoint(BackendRegistry backends, IOptions<TollgateO
         var metered = context.Features.GetRequiredFeature<AdmissionFeature>().Call!;
         if (!await metered.ReserveAsync(call.Audio.DurationMs, context.RequestAborted))
         {
-            await QuotaRejection.ForFile(call.Model.Name, call.Audio.DurationMs, metered.Refusal()).WriteAsync(context);
+            var refusal = metered.Refusal();
+            var usage = await context.RequestServices.GetRequiredService<QuotaUsageNote>().DescribeAsync(metered, refusal, context.RequestAborted);
+            await QuotaRejection.ForFile(call.Model.Name, call.Audio.DurationMs, refusal, usage).WriteAsync(context);
             return;
         }
         var outcome = await backends.For(call.Model).HandleBatchAsync(call, context);

@@ -62,4 +62,13 @@ internal sealed class SqlUsageLedger : IUsageLedger
             MonthPeriod.TryParse(r.Period, out var p) ? p : period,
             _db.ReadTime(r.At)))];
     }
+
+    public async Task<int> KeyCountAsync(string orgId, string? model, MonthPeriod period, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        // COUNT is a bigint on PostgreSQL; a month's keys fit an int.
+        return (int)await c.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(DISTINCT key_id) FROM usage_charges WHERE org_id = @orgId AND period = @Period AND (@model IS NULL OR model = @model)",
+            new { orgId, model, Period = period.ToString() }, cancellationToken: ct)).ConfigureAwait(false);
+    }
 }

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
 using Tollgate.Infrastructure;
 using Tollgate.Server.Hosting;
 
@@ -67,7 +66,7 @@ public sealed class DataDirectoryTests : IDisposable
     [Fact]
     public async Task AConnectionStringOfNoStoreThisServerHas_StopsTheStart_NamingTheSetting_WithoutRepeatingIt()
     {
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
+        var error = await Assert.ThrowsAsync<ConfigurationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Tollgate"] = "Uri=mongodb://db.internal/tollgate;Password=s3cret-pw",
         }));
@@ -76,7 +75,7 @@ public sealed class DataDirectoryTests : IDisposable
         Assert.Contains("PostgreSQL", error.Message);
         Assert.DoesNotContain("s3cret-pw", error.Message);
 
-        var unreadable = await Assert.ThrowsAsync<InvalidOperationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
+        var unreadable = await Assert.ThrowsAsync<ConfigurationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Tollgate"] = "Data Source=db.internal;Initial Catalog=tollgate",
         }));
@@ -109,7 +108,7 @@ public sealed class DataDirectoryTests : IDisposable
     [Fact]
     public async Task TheRetiredDubbingDirectorySetting_StopsTheStart_SayingWhereTheFilesGo()
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
+        var error = await Assert.ThrowsAsync<ConfigurationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
         {
             ["Tollgate:Dubbing:Directory"] = "/srv/dubs",
         }));

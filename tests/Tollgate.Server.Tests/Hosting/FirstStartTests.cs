@@ -63,6 +63,41 @@ public sealed class FirstStartTests : IDisposable
         Assert.DoesNotContain("tgk_", second.Output);
     }
 
+    [Fact]
+    public async Task AFirstStartWhosePortIsTaken_ConsumesNothing_AndTheNextGoodStartShowsTheCredentials()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var (exit, failed) = await ServerProcess.RunToExitAsync(_directory, urls: $"http://127.0.0.1:{port}");
+        Assert.Equal(1, exit);
+        Assert.Contains("address already in use", failed);
+        Assert.DoesNotContain("tga_", failed);
+        Assert.DoesNotContain("tgk_", failed);
+        Assert.DoesNotContain("   at ", failed);
+        // Where the data is, said before the failure, so the operator knows which store was (not) touched.
+        Assert.Contains($"Data directory: {_directory}", failed);
+        taken.Stop();
+
+        await using var good = await ServerProcess.StartAsync(_directory);
+        var output = await good.WaitForOutputAsync("====\n", TimeSpan.FromSeconds(60), occurrences: 2);
+        var adminToken = Regex.Match(output, @"\b(tga_[A-Za-z0-9]+)").Groups[1].Value;
+        var demoKey = Regex.Match(output, @"\b(tgk_[A-Za-z0-9]{30}_[A-Za-z0-9]{6})").Groups[1].Value;
+        Assert.NotEmpty(adminToken);
+        Assert.NotEmpty(demoKey);
+        Assert.Contains($"Store: SQLite file {Path.Combine(_directory, "tollgate.db")}", output);
+        // The banner comes after the server is listening.
+        Assert.True(output.IndexOf("Now listening on:", StringComparison.Ordinal) < output.IndexOf("Tollgate first start", StringComparison.Ordinal), output);
+
+        using var admin = new HttpClient { BaseAddress = new Uri(good.Address! + "/") };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
+        Assert.Contains("Demo", await admin.GetStringAsync("admin/orgs"));
+        using var models = new HttpClient { BaseAddress = new Uri(good.Address! + "/") };
+        models.DefaultRequestHeaders.Add("X-API-Key", demoKey);
+        using var presets = await models.GetAsync("api/velma-2-batch/list-presets");
+        Assert.Equal(System.Net.HttpStatusCode.OK, presets.StatusCode);
+    }
+
     private static async Task<(int Exit, string Stdout)> RunAsync(string file, params string[] args)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -117,7 +152,30 @@ internal sealed class ServerProcess : IAsyncDisposable
             start.Environment.Remove("Tollgate__SpoolDirectory");
         });
 
-    private static async Task<ServerProcess> StartCoreAsync(IDictionary<string, string>? environment, string? urls, Action<ProcessStartInfo> data)
+    /// <summary>
+    /// Runs the server on <paramref name="dataDirectory"/> until it exits by itself (a start that fails), within
+    /// <paramref name="timeout"/>: its exit code and everything it wrote (standard output and error).
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string dataDirectory, IDictionary<string, string>? environment = null,
+        string? urls = "http://127.0.0.1:0", IEnumerable<string>? arguments = null, TimeSpan? timeout = null)
+    {
+        var start = Prepare(environment, urls, s =>
+        {
+            s.Environment["Tollgate__DataDirectory"] = dataDirectory;
+            s.Environment["ConnectionStrings__Tollgate"] = $"Data Source={Path.Combine(dataDirectory, "tollgate.db")}";
+        });
+        foreach (var argument in arguments ?? [])
+        {
+            start.ArgumentList.Add(argument);
+        }
+        await using var server = new ServerProcess(Process.Start(start)!);
+        server.BeginReading();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        await server._process.WaitForExitAsync(cts.Token);
+        return (server._process.ExitCode, server.Output);
+    }
+
+    private static ProcessStartInfo Prepare(IDictionary<string, string>? environment, string? urls, Action<ProcessStartInfo> data)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Tollgate.Server.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -133,11 +191,21 @@ internal sealed class ServerProcess : IAsyncDisposable
         {
             start.Environment[k] = v;
         }
-        var server = new ServerProcess(Process.Start(start)!);
-        server._process.OutputDataReceived += (_, e) => server.Append(e.Data);
-        server._process.ErrorDataReceived += (_, e) => server.Append(e.Data);
-        server._process.BeginOutputReadLine();
-        server._process.BeginErrorReadLine();
+        return start;
+    }
+
+    private void BeginReading()
+    {
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    private static async Task<ServerProcess> StartCoreAsync(IDictionary<string, string>? environment, string? urls, Action<ProcessStartInfo> data)
+    {
+        var server = new ServerProcess(Process.Start(Prepare(environment, urls, data))!);
+        server.BeginReading();
         var listening = await server.WaitForOutputAsync("Now listening on: ", TimeSpan.FromSeconds(60));
         server.Address = Regex.Match(listening, @"Now listening on: (http://127\.0\.0\.1:\d+)").Groups[1].Value;
         return server;

@@ -144,7 +144,7 @@ public sealed class RateWindowTests : IAsyncLifetime
         var bad = Rules();
         bad["Tollgate:RateLimits:Rules:unsafe-minute:Limit"] = "lots";
         bad["Tollgate:RateLimits:Rules:per-second:Window"] = "1s";
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => TollgateServer.StartAsync(bad));
+        var error = await Assert.ThrowsAsync<Tollgate.Server.Hosting.ConfigurationException>(() => TollgateServer.StartAsync(bad));
         Assert.Contains("Tollgate:RateLimits:Rules:unsafe-minute", error.Message);
         Assert.Contains("Tollgate:RateLimits:Rules:per-second", error.Message);
     }

@@ -38,6 +38,25 @@ public abstract class UsageLedgerContractTests
     }
 
     [Fact]
+    public async Task KeyCount_CountsTheDistinctKeysCharged_PerModelOrAcrossModels_InThatOrganizationAndMonth()
+    {
+        var org = NewOrg();
+        var at = May.Start.AddHours(2);
+        Assert.Equal(0, await Ledger.KeyCountAsync(org, "velma-2-stt-batch", May));
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 100, May, at) with { KeyId = "key_a" });
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 100, May, at) with { KeyId = "key_a" });
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 100, May, at) with { KeyId = "key_b" });
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-streaming", 100, May, at) with { KeyId = "key_c" });
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 100, June, June.Start) with { KeyId = "key_d" });
+        await Ledger.AppendAsync(Charge(NewOrg(), "velma-2-stt-batch", 100, May, at) with { KeyId = "key_e" });
+
+        Assert.Equal(2, await Ledger.KeyCountAsync(org, "velma-2-stt-batch", May));
+        Assert.Equal(1, await Ledger.KeyCountAsync(org, "velma-2-stt-streaming", May));
+        Assert.Equal(3, await Ledger.KeyCountAsync(org, null, May));
+        Assert.Equal(1, await Ledger.KeyCountAsync(org, "velma-2-stt-batch", June));
+    }
+
+    [Fact]
     public async Task ManyWritersOfOneRequestId_RecordItExactlyOnce()
     {
         var org = NewOrg();
