@@ -5,10 +5,12 @@ using Tollgate.Dubbing;
 using Tollgate.Identity;
 using Tollgate.Jobs;
 using Tollgate.Metering;
+using Tollgate.Platform;
 using Tollgate.Storage.Sqlite.Dubbing;
 using Tollgate.Storage.Sqlite.Identity;
 using Tollgate.Storage.Sqlite.Jobs;
 using Tollgate.Storage.Sqlite.Metering;
+using Tollgate.Storage.Sqlite.Platform;
 
 namespace Tollgate.Storage.Sqlite;
 
@@ -17,7 +19,7 @@ internal static class SqliteStorageServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the SQLite file behind <paramref name="connectionString"/> (a relative file lives in
-    /// <paramref name="dataDirectory"/>) with its migrator, the identity store, the usage ledger, the dubbing store and the job store
+    /// <paramref name="dataDirectory"/>) with its migrator, the identity store, the usage ledger, the dubbing store, the job store and the Platform API store
     /// on it, and the blob store in <paramref name="dataDirectory"/>. The file is migrated once, when the first store is
     /// made (at start-up: the hosted services need them), before any store reads or writes it.
     /// </summary>
@@ -37,6 +39,7 @@ internal static class SqliteStorageServiceCollectionExtensions
         services.AddSingleton<IUsageLedger>(sp => new SqliteUsageLedger(sp.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IDubbingStore>(sp => new SqliteDubbingStore(sp.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IJobStore>(sp => new SqliteJobStore(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IPlatformStore>(sp => new SqlitePlatformStore(sp.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IBlobStore>(new FileSystemBlobStore(dataDirectory));
         return services;
     }

@@ -13,6 +13,12 @@ internal sealed class AuthenticationStep(KeyAuthenticator authenticator, AuthFai
 
     public ValueTask<Rejection?> AdmitAsync(HttpContext context, AdmissionFeature feature)
     {
+        if (Credentials.AccountMissing(context, feature))
+        {
+            // The Platform API needs both headers: without the account there is nothing to check the key against.
+            return new ValueTask<Rejection?>(new Rejection(StatusCodes.Status401Unauthorized, CloseCodes.Unauthorized, ErrorCodes.MissingApiKey,
+                Credentials.MissingDetail(context, feature)));
+        }
         var pending = authenticator.AuthenticateAsync(Credentials.Read(context, feature), context.RequestAborted);
         return pending.IsCompletedSuccessfully
             ? Judge(context, feature, pending.Result)
@@ -44,7 +50,7 @@ internal sealed class AuthenticationStep(KeyAuthenticator authenticator, AuthFai
     {
         var (code, detail) = result.Status switch
         {
-            AuthStatus.Ok => (ErrorCodes.UnknownApiKey, "This API key does not belong to the account named by the accountuuid header."),
+            AuthStatus.Ok => (ErrorCodes.AccountMismatch, "This API key does not belong to the account named by the accountuuid header."),
             AuthStatus.Missing => (ErrorCodes.MissingApiKey, Credentials.MissingDetail(context, feature)),
             AuthStatus.Malformed => (ErrorCodes.MalformedApiKey, "The API key is malformed (wrong length, characters or checksum); check it was copied whole."),
             AuthStatus.Revoked => (ErrorCodes.RevokedApiKey, "This API key has been revoked."),

@@ -1,3 +1,4 @@
+using Tollgate.Server.Platform;
 using Tollgate.Server.Dubbing;
 using Scalar.AspNetCore;
 using Tollgate.Server.Admin;
@@ -34,6 +35,7 @@ internal static class TollgateApplication
         app.MapModelsApi();
         app.MapAdminApi();
         app.MapDubbingApi();
+        app.MapPlatformApi();
         app.MapApiReference();
         return app;
     }

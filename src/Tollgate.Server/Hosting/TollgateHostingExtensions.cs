@@ -1,3 +1,4 @@
+using Tollgate.Server.Platform;
 using Tollgate.Server.Http;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
@@ -40,6 +41,7 @@ internal static class TollgateHostingExtensions
         services.AddLimits();
         services.AddAdmission();
         services.AddDubbing(builder.Configuration);
+        services.AddPlatformApi();
         services.AddJobs(builder.Configuration);
         services.AddModelsApi();
         services.AddBackends();
