@@ -47,7 +47,7 @@ public sealed class PlatformClient : IDisposable
         var body = new JsonObject { ["audio_base64"] = Convert.ToBase64String(audio), ["file_extension"] = extension };
         if (flags is not null)
         {
-            body["flags"] = flags;
+            body["flags"] = flags.DeepClone();
         }
         if (jobId is not null)
         {
