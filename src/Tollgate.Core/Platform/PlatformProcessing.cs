@@ -226,7 +226,7 @@ internal static class PlatformBlobs
 
     public static async Task DeleteAsync(IBlobStore blobs, PlatformJob job, CancellationToken ct)
     {
-        foreach (var file in job.Files)
+        foreach (var file in job.Files.Where(f => f.BlobKey.Length > 0))
         {
             await blobs.DeleteAsync(file.BlobKey, ct);
         }

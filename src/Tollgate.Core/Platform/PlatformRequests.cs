@@ -108,8 +108,69 @@ internal sealed class PlatformRequests(IPlatformStore store, IBlobStore blobs, J
             ExpiresAt = now + options.RealtimeUrlLifetime,
             TokenHash = HashToken(token),
         };
-        await store.CreateJobAsync(job, null, ct);
-        return (job, token);
+        var stream = new PlatformFile
+        {
+            JobId = job.Id,
+            Filename = RealtimeFileName,
+            FileExtension = RealtimeFormat,
+            BlobKey = "",
+            Status = PlatformFileStatus.Pending,
+            UpdatedAt = now,
+        };
+        await store.CreateJobAsync(job, stream, ct);
+        return (job with { Files = [stream] }, token);
+    }
+
+    /// <summary>A realtime job's one "file": its stream (the audio is not kept).</summary>
+    public const string RealtimeFileName = "realtime-stream";
+
+    public const string RealtimeFormat = "pcm_s16le";
+
+    /// <summary>Spends the job's token for its stream and marks it processing; false when someone else spent it first.</summary>
+    public async Task<bool> StartStreamAsync(PlatformJob job, string token, CancellationToken ct)
+    {
+        var now = Timestamps.Now(time);
+        if (!await store.UseTokenAsync(job.Id, HashToken(token), now, ct))
+        {
+            return false;
+        }
+        await store.UpdateJobAsync(job with { Status = PlatformJobStatus.Processing, ExpiresAt = null, UpdatedAt = now, FinalizedAt = null }, PlatformJobStatus.Pending, ct);
+        return true;
+    }
+
+    /// <summary>
+    /// The stream has ended: its result (the utterances the client was sent) and its duration become the job's one file,
+    /// and the job is completed — or failed when the stream failed before any audio was accepted.
+    /// </summary>
+    public async Task FinishStreamAsync(string jobId, long acceptedMs, System.Text.Json.Nodes.JsonObject result, (string Code, string Detail)? error, CancellationToken ct)
+    {
+        var job = await store.GetJobAsync(jobId, ct);
+        if (job is not { Status: PlatformJobStatus.Processing } || job.Files.Count == 0)
+        {
+            return;
+        }
+        var now = Timestamps.Now(time);
+        var failed = error is not null && acceptedMs == 0;
+        var file = job.Files[0];
+        await store.UpdateFileAsync(file with
+        {
+            Status = failed ? PlatformFileStatus.Failed : PlatformFileStatus.Completed,
+            DurationMs = acceptedMs,
+            ApiCallsCharged = failed ? 0 : PlatformModels.ApiCalls(job.Flags),
+            ErrorCode = error?.Code,
+            ErrorDetail = error?.Detail,
+            ResultJson = failed ? null : result.ToJsonString(),
+            UpdatedAt = now,
+        }, file.Status, ct);
+        await store.UpdateJobAsync(job with
+        {
+            Status = failed ? PlatformJobStatus.Failed : PlatformJobStatus.Completed,
+            ErrorCode = failed ? error!.Value.Code : null,
+            ErrorDetail = failed ? error!.Value.Detail : null,
+            FinalizedAt = now,
+            CompletedAt = now,
+            UpdatedAt = now,
+        }, PlatformJobStatus.Processing, ct);
     }
 
     public static string HashToken(string token) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
@@ -171,6 +232,19 @@ internal sealed class PlatformRequests(IPlatformStore store, IBlobStore blobs, J
     public async Task<int> EnqueuePendingAsync(CancellationToken ct)
     {
         var processing = await store.ListAsync(PlatformJobStatus.Processing, null, 10_000, ct);
+        foreach (var stream in processing.Where(j => j.Submission == PlatformSubmission.Realtime))
+        {
+            // Its stream died with the previous process (the audio it had was charged, if its end was reached).
+            var now = Timestamps.Now(time);
+            await store.UpdateJobAsync(stream with
+            {
+                Status = PlatformJobStatus.Failed,
+                ErrorCode = "stream_interrupted",
+                ErrorDetail = "The server stopped while this job's stream was open.",
+                CompletedAt = now,
+                UpdatedAt = now,
+            }, PlatformJobStatus.Processing, ct);
+        }
         var count = 0;
         foreach (var job in processing.Where(j => j.Submission == PlatformSubmission.File))
         {

@@ -7,12 +7,16 @@ namespace Tollgate.Server.Admission;
 /// Step 1: reads the surface's credential (DESIGN 1) and authenticates it. A credential that fails is counted against
 /// the source address (<see cref="AuthFailureThrottle"/>); a missing one is not.
 /// </summary>
-internal sealed class AuthenticationStep(KeyAuthenticator authenticator, AuthFailureThrottle throttle) : IAdmissionStep
+internal sealed class AuthenticationStep(KeyAuthenticator authenticator, AuthFailureThrottle throttle, Platform.RealtimeTokens realtime) : IAdmissionStep
 {
     public string Name => "tollgate.admission.authenticate";
 
     public ValueTask<Rejection?> AdmitAsync(HttpContext context, AdmissionFeature feature)
     {
+        if (feature.Surface == Surface.Platform && feature.IsWebSocket)
+        {
+            return AdmitRealtimeAsync(context, feature);
+        }
         if (Credentials.AccountMissing(context, feature))
         {
             // The Platform API needs both headers: without the account there is nothing to check the key against.
@@ -23,6 +27,18 @@ internal sealed class AuthenticationStep(KeyAuthenticator authenticator, AuthFai
         return pending.IsCompletedSuccessfully
             ? Judge(context, feature, pending.Result)
             : JudgeAsync(context, feature, pending);
+    }
+
+    /// <summary>The Platform API's realtime stream authenticates by the one-time token of its URL.</summary>
+    private async ValueTask<Rejection?> AdmitRealtimeAsync(HttpContext context, AdmissionFeature feature)
+    {
+        var (principal, refusal, missing) = await realtime.AuthenticateAsync(context, context.RequestAborted);
+        if (principal is not null)
+        {
+            feature.Principal = principal;
+            return null;
+        }
+        return missing ? refusal : await throttle.FailedAsync(context, feature.Metadata.SurfaceName, refusal!.Value);
     }
 
     private async ValueTask<Rejection?> JudgeAsync(HttpContext context, AdmissionFeature feature, ValueTask<AuthResult> pending) =>

@@ -25,6 +25,7 @@ internal sealed class Bootstrapper(
     {
         var generatedToken = await adminToken.InitializeAsync(cancellationToken);
         string? demoKey = null;
+        string? demoOrg = null;
         string? samplePath = null;
         var bootstrap = options.Value.Bootstrap;
         if (bootstrap.CreateDemo && (await store.ListOrganizationsAsync(cancellationToken)).Count == 0)
@@ -34,18 +35,19 @@ internal sealed class Bootstrapper(
             var limits = new ModelLimits(bootstrap.DemoConcurrency, bootstrap.DemoMonthlyAudioHours);
             var issued = await issuer.IssueAsync(user, "demo key", ModelCatalog.Names.ToDictionary(n => n, _ => limits), cancellationToken);
             demoKey = issued.Secret;
+            demoOrg = org.Id;
             samplePath = WriteSample(data);
         }
         if (generatedToken is null && demoKey is null)
         {
             return;
         }
-        lifetime.ApplicationStarted.Register(() => Print(generatedToken, demoKey, samplePath));
+        lifetime.ApplicationStarted.Register(() => Print(generatedToken, demoKey, demoOrg, samplePath));
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private void Print(string? token, string? demoKey, string? samplePath)
+    private void Print(string? token, string? demoKey, string? demoOrg, string? samplePath)
     {
         var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://127.0.0.1:5080";
         var output = Console.Out;
@@ -63,6 +65,8 @@ internal sealed class Bootstrapper(
             output.WriteLine("Try it:");
             output.WriteLine($"  curl -s {address}/api/velma-2-stt-batch -H 'X-API-Key: {demoKey}' -F upload_file=@{samplePath}");
             output.WriteLine($"  curl -s {address}/api/velma-2-batch/list-presets -H 'X-API-Key: {demoKey}'");
+            output.WriteLine($"Platform API (accountuuid is the demo organization):");
+            output.WriteLine($"  curl -s {address}/api_service -H 'accountuuid: {demoOrg}' -H 'apikey: {demoKey}' -F file=@{samplePath}");
         }
         output.WriteLine($"API reference: {address}/docs");
         output.WriteLine("===============================================================");

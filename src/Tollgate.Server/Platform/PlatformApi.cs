@@ -6,6 +6,7 @@ using Microsoft.Net.Http.Headers;
 using Tollgate.Audio;
 using Tollgate.Identity;
 using Tollgate.Metering;
+using Tollgate.Models;
 using Tollgate.Platform;
 using Tollgate.Server.Admission;
 using Tollgate.Server.Hosting;
@@ -50,6 +51,12 @@ internal static class PlatformApi
             .Produces<ErrorBody>(StatusCodes.Status404NotFound)
             .Produces<ErrorBody>(StatusCodes.Status429TooManyRequests)
             .RequireAdmission(new AdmissionMetadata(Surface.Platform));
+        api.MapGet("/realtime/{job_id}", (HttpContext context, PlatformRealtimeEndpoint endpoint) => endpoint.HandleAsync(context))
+            .WithName("Platform_Realtime")
+            .WithSummary("The realtime WebSocket of a realtime job (?token=… from realtime_url, one connection): Pipecat's WebSocket transport protocol, or with audio_format/sample_rate/num_channels a Models API stream.")
+            .Produces(StatusCodes.Status101SwitchingProtocols)
+            .Produces<ErrorBody>(StatusCodes.Status400BadRequest)
+            .RequireAdmission(new AdmissionMetadata(Surface.Platform, ModelCatalog.Get(PlatformModels.RealtimeTranscription), metered: true));
         return app;
     }
 }
@@ -204,7 +211,7 @@ internal sealed class PlatformEndpoint(
             {
                 return Shape("A realtime submission carries no audio, job_id or finalize_job: the audio is streamed to the realtime_url of the answer.");
             }
-            return Shape("Realtime submissions are not available on this server yet.");
+            return await RealtimeAsync(context, caller, form.Flags ?? PlatformFlags.None, ct);
         }
         if (!form.AudioGiven)
         {
@@ -281,6 +288,38 @@ internal sealed class PlatformEndpoint(
             AddOutcome.Added => Accepted(after!, added!),
             AddOutcome.NotFound => NotFound(),
             _ => NotOpen(after!) ?? new PlatformRefusal(StatusCodes.Status409Conflict, PlatformCodes.JobNotOpen, $"Job {existing.Id} accepts no more files."),
+        };
+    }
+
+    /// <summary>A realtime job: the key must be entitled to the streaming model; the answer carries the stream's one-time URL.</summary>
+    private async Task<object> RealtimeAsync(HttpContext context, Principal caller, PlatformFlags flags, CancellationToken ct)
+    {
+        if (flags != PlatformFlags.None)
+        {
+            return Shape($"Realtime jobs take no analysis flags on this server ({string.Join(", ", PlatformModels.Names(flags))}): the stream is transcribed only. Send flags {{}} or none.");
+        }
+        if (!caller.TryGetLimits(PlatformModels.RealtimeTranscription, out var limits))
+        {
+            return new Rejection(StatusCodes.Status403Forbidden, CloseCodes.Forbidden, ErrorCodes.ModelNotPermitted,
+                $"This request is not permitted: a realtime stream needs {PlatformModels.RealtimeTranscription}, and the API key is not entitled to it.");
+        }
+        var scope = quota.Scope(caller, PlatformModels.RealtimeTranscription, limits);
+        var standing = await quota.StandingAsync(scope, ct);
+        if (standing.RemainingMs <= 0)
+        {
+            return QuotaRejection.For(PlatformModels.RealtimeTranscription, AudioQuota.Refusal(scope, 0, standing.LimitedByOrganizationCap));
+        }
+        var (job, token) = await requests.CreateRealtimeJobAsync(caller, flags, ct);
+        var request = context.Request;
+        var scheme = request.IsHttps ? "wss" : "ws";
+        return new JsonObject
+        {
+            ["job_id"] = job.Id,
+            ["status"] = PlatformJson.Status(job.Status),
+            ["submission_type"] = "realtime_websocket",
+            ["realtime_url"] = $"{scheme}://{request.Host}{request.PathBase}/api_service/realtime/{job.Id}?{RealtimeTokens.TokenParameter}={token}",
+            ["realtime_url_expires_in_seconds"] = (int)Math.Round(_options.RealtimeUrlSeconds),
+            ["api_calls_charged"] = 0,
         };
     }
 

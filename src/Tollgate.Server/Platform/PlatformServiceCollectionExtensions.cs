@@ -34,6 +34,8 @@ internal static class PlatformServiceCollectionExtensions
             sp.GetRequiredService<IPlatformProcessingGate>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<PlatformEndpoint>();
+        services.AddSingleton<RealtimeTokens>();
+        services.AddSingleton<PlatformRealtimeEndpoint>();
         // Registered before the job engine (AddJobs), so the start-up sweep has run when the engine first claims.
         services.AddHostedService<PlatformHousekeeping>();
         return services;
