@@ -4,6 +4,9 @@
 #   me        GET /v1/me through Tollgate's whole pipeline and endpoint   vs bare Kestrel serving the same body;
 #   pipeline  GET /v1/pipeline: Tollgate's admission alone (key, four rate windows, X-RateLimit-* headers) in front
 #             of a fixed body (Tollgate.Benchmarks pipeline-server)        vs bare Kestrel serving the same body.
+#   platform  the Platform API against the Models API batch call, one Tollgate server each: POST /api/velma-2-stt-batch
+#             (multipart, a 1 MB WAV: the baseline), POST /api_service (the same WAV as base64 JSON: accepted, stored and
+#             processed in the background) and GET /api_service/job_status/{id} of a completed job.
 # Every line reports the server's CPU µs and GC-allocated bytes per request (its own counters: /proc and a startup
 # hook, see bench/Tollgate.Benchmarks/Load/AllocationProbe.cs). With PROFILE_DIR set, each run also leaves there the
 # server's allocation profile of the measured window (<run>-<scenario>-<target>.txt, types by sampled bytes).
@@ -28,6 +31,7 @@ wait_up() { for _ in $(seq 1 150); do curl -s -o /dev/null "$1" && return 0; sle
 # Tollgate's settings: the demo key, and rate windows raised so that a run measures their cost, not their refusals.
 tollgate_env=(Tollgate__DataDirectory="$data" ConnectionStrings__Tollgate="Data Source=$data/t.db" Tollgate__Admin__Token=bench-admin-token-0123456789
   Tollgate__RateLimits__Rules__global__Limit=1000000000 Tollgate__RateLimits__Rules__safe__Limit=1000000000
+  Tollgate__Bootstrap__DemoConcurrency=1000 Tollgate__Bootstrap__DemoMonthlyAudioHours=1000000
   Logging__LogLevel__Default=Warning ${EXTRA_ENV:-})
 
 # First start: creates the store and prints the demo key.
@@ -36,6 +40,22 @@ first=$!
 wait_up $url/docs
 sleep 1
 key=$(grep -oE 'tgk_[A-Za-z0-9]{30}_[A-Za-z0-9]{6}' "$data/server.log" | head -n 1)
+org=$(grep -oE "accountuuid: org_[0-9a-f]+" "$data/server.log" | head -n 1 | cut -d' ' -f2)
+
+# The platform scenario's bodies: a 1 MB WAV (16 kHz mono, speech-like bursts) as multipart and as base64 JSON.
+python3 - "$data" <<'PY'
+import base64, json, math, struct, sys
+d = sys.argv[1]
+n = (1024 * 1024 - 44) // 2
+samples = bytearray()
+for i in range(n):
+    t = i / 16000
+    on = (t % 4) < 2.5
+    samples += struct.pack('<h', int(8000 * math.sin(2 * math.pi * 220 * t)) if on else 0)
+wav = b'RIFF' + struct.pack('<I', 36 + len(samples)) + b'WAVEfmt ' + struct.pack('<IHHIIHH', 16, 1, 1, 16000, 32000, 2, 16) + b'data' + struct.pack('<I', len(samples)) + bytes(samples)
+open(f'{d}/upload.multipart', 'wb').write(b'--tollgatebench\r\nContent-Disposition: form-data; name="upload_file"; filename="bench.wav"\r\nContent-Type: audio/wav\r\n\r\n' + wav + b'\r\n--tollgatebench--\r\n')
+open(f'{d}/upload.json', 'w').write(json.dumps({"audio_base64": base64.b64encode(wav).decode(), "file_extension": "wav"}))
+PY
 kill $first; wait $first 2>/dev/null || true
 
 start_server() {
@@ -54,13 +74,33 @@ for run in $(seq 1 "$runs"); do
     case $scenario in
       me) path=/v1/me; targets="tollgate bare" ;;
       pipeline) path=/v1/pipeline; targets="pipeline bare" ;;
+      platform) targets="models submit status" ;;
       *) echo "unknown scenario $scenario" >&2; exit 2 ;;
     esac
     for target in $targets; do
-      start_server $target "$run-$scenario-$target"
-      wait_up $url$path
+      server=$target
+      request=(--header "Authorization: Api-Key $key")
+      if [ "$scenario" = platform ]; then
+        server=tollgate
+        case $target in
+          models) path=/api/velma-2-stt-batch
+                  request=(--header "X-API-Key: $key" --body "$data/upload.multipart" --content-type "multipart/form-data; boundary=tollgatebench") ;;
+          submit) path=/api_service
+                  request=(--header "accountuuid: $org" --header "apikey: $key" --body "$data/upload.json" --content-type application/json) ;;
+          status) path=/docs
+                  request=(--header "accountuuid: $org" --header "apikey: $key") ;;
+        esac
+      fi
+      start_server $server "$run-$scenario-$target"
+      wait_up $url${path:-/docs}
+      if [ "$scenario" = platform ] && [ "$target" = status ]; then
+        job=$(curl -s $url/api_service -H "accountuuid: $org" -H "apikey: $key" -H 'Content-Type: application/json' --data-binary @"$data/upload.json" \
+          | python3 -c 'import json,sys; print(json.load(sys.stdin)["job_id"])')
+        path=/api_service/job_status/$job
+        for _ in $(seq 1 100); do curl -s $url$path -H "accountuuid: $org" -H "apikey: $key" | grep -q '"status":"completed"' && break; sleep 0.2; done
+      fi
       result=$(taskset -c 1 dotnet "$bench_dll" load $url$path --connections "$connections" \
-        --warmup "${WARMUP:-40}" --seconds "${SECONDS_MEASURED:-20}" --header "Authorization: Api-Key $key" \
+        --warmup "${WARMUP:-40}" --seconds "${SECONDS_MEASURED:-20}" "${request[@]}" \
         --server-pid "$pid" --alloc-socket "$socket")
       echo "run=$run scenario=$scenario target=$target $result"
       kill $pid; wait $pid 2>/dev/null || true

@@ -16,6 +16,10 @@ missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v sox >/dev/null 2>&1 || missing+=(sox)
 ldconfig -p 2>/dev/null | grep 'libmp3lame\.so\.0' >/dev/null || missing+=(libmp3lame0)
+# The Platform API's realtime test drives the real Pipecat web client in Debian's headless Chromium with Node.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing test tools: ${missing[*]}"
   sudo_cmd=()
@@ -32,6 +36,8 @@ postgres_start
 source scripts/services/redis.sh
 on_exit redis_stop
 redis_start
+# The Pipecat client packages (pinned in tests/pipecat/package-lock.json), from the npm registry.
+npm ci --prefix tests/pipecat --no-audit --no-fund --loglevel=error
 
 dotnet build Tollgate.sln -c Release -v quiet -nologo
 status=0

@@ -11,6 +11,8 @@ using Tollgate.Storage.Relational.Identity;
 using Tollgate.Storage.Relational.Jobs;
 using Tollgate.Storage.Relational.Metering;
 using Tollgate.Storage.Sqlite.Health;
+using Tollgate.Platform;
+using Tollgate.Storage.Sqlite.Platform;
 
 namespace Tollgate.Storage.Sqlite;
 
@@ -19,7 +21,7 @@ internal static class SqliteStorageServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the SQLite file behind <paramref name="connectionString"/> (a relative file lives in
-    /// <paramref name="dataDirectory"/>) with its migrator, the identity store, the usage ledger, the dubbing store and the job store
+    /// <paramref name="dataDirectory"/>) with its migrator, the identity store, the usage ledger, the dubbing store, the job store, the Platform API store
     /// on it, the blob store in <paramref name="dataDirectory"/>, and its readiness check (tagged <c>ready</c>). The file is migrated once, when the first store is
     /// made (at start-up: the hosted services need them), before any store reads or writes it.
     /// </summary>
@@ -37,6 +39,7 @@ internal static class SqliteStorageServiceCollectionExtensions
         });
         services.AddSingleton<SqlDatabase>(sp => sp.GetRequiredService<SqliteDatabase>());
         services.AddSqlStores();
+        services.AddSingleton<IPlatformStore>(sp => new SqlitePlatformStore(sp.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IBlobStore>(new FileSystemBlobStore(dataDirectory));
         // Readiness (/readyz runs every check tagged "ready"): the file answers a fresh connection.
         services.AddHealthChecks().AddCheck<SqliteHealthCheck>(SqliteHealthCheck.Name, tags: [SqliteHealthCheck.ReadinessTag], timeout: TimeSpan.FromSeconds(5));

@@ -35,3 +35,12 @@ public sealed class SqliteDubbingStoreTests : DubbingStoreContractTests, IDispos
 
     public void Dispose() => _file.Dispose();
 }
+
+public sealed class SqlitePlatformStoreTests : Tollgate.Platform.PlatformStoreContractTests, IDisposable
+{
+    private readonly TempStore _file = new();
+
+    protected override Tollgate.Platform.IPlatformStore CreateStore() => new Platform.SqlitePlatformStore(_file.Open());
+
+    public void Dispose() => _file.Dispose();
+}

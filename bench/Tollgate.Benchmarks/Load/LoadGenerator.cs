@@ -4,7 +4,8 @@ using System.Globalization;
 namespace Tollgate.Benchmarks.Load;
 
 /// <summary>
-/// A closed-loop HTTP load generator: <c>--connections</c> workers each send GET requests back to back for
+/// A closed-loop HTTP load generator: <c>--connections</c> workers each send GET requests (POSTs of the file
+/// <c>--body</c> as <c>--content-type</c>, when given) back to back for
 /// <c>--warmup</c> seconds (not measured), then <c>--seconds</c> seconds (measured). Prints one line:
 /// <c>rps=… p50_ms=… p99_ms=… cpu_us_per_req=… bytes_per_req=… errors=… status=…</c> (CPU from <c>--server-pid</c>'s
 /// /proc stat, bytes from the server's GC through <c>--alloc-socket</c>, see <see cref="StartupHook"/>). Run it pinned
@@ -28,7 +29,17 @@ public static class LoadGenerator
         }
 
         var serverPid = Option(args, "--server-pid", 0);
-        await RunPhaseAsync(client, url, connections, warmup, record: null);
+        var body = StringOption(args, "--body") is { } path ? await File.ReadAllBytesAsync(path) : null;
+        var contentType = StringOption(args, "--content-type") ?? "application/octet-stream";
+        Func<Task<HttpResponseMessage>> send = body is null
+            ? () => client.GetAsync(url, HttpCompletionOption.ResponseContentRead)
+            : () =>
+            {
+                var content = new ByteArrayContent(body);
+                content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+                return client.PostAsync(url, content);
+            };
+        await RunPhaseAsync(send, connections, warmup, record: null);
         var allocSocket = StringOption(args, "--alloc-socket");
         var cpuBefore = ServerCpuSeconds(serverPid);
         var allocatedBefore = StartupHook.Read(allocSocket);
@@ -36,7 +47,7 @@ public static class LoadGenerator
         var statuses = new Dictionary<int, long>();
         var errors = 0L;
         var clock = Stopwatch.StartNew();
-        await RunPhaseAsync(client, url, connections, measure, record: (worker, ticks, status) =>
+        await RunPhaseAsync(send, connections, measure, record: (worker, ticks, status) =>
         {
             if (status < 0)
             {
@@ -59,7 +70,7 @@ public static class LoadGenerator
         return 0;
     }
 
-    private static async Task RunPhaseAsync(HttpClient client, Uri url, int connections, TimeSpan duration, Action<int, long, int>? record)
+    private static async Task RunPhaseAsync(Func<Task<HttpResponseMessage>> send, int connections, TimeSpan duration, Action<int, long, int>? record)
     {
         using var stop = new CancellationTokenSource(duration);
         await Task.WhenAll(Enumerable.Range(0, connections).Select(worker => Task.Run(async () =>
@@ -70,7 +81,7 @@ public static class LoadGenerator
                 int status;
                 try
                 {
-                    using var response = await client.GetAsync(url, HttpCompletionOption.ResponseContentRead);
+                    using var response = await send();
                     status = (int)response.StatusCode;
                 }
                 catch (HttpRequestException)

@@ -7,16 +7,38 @@ namespace Tollgate.Server.Admission;
 /// Step 1: reads the surface's credential (DESIGN 1) and authenticates it. A credential that fails is counted against
 /// the source address (<see cref="AuthFailureThrottle"/>); a missing one is not.
 /// </summary>
-internal sealed class AuthenticationStep(KeyAuthenticator authenticator, AuthFailureThrottle throttle) : IAdmissionStep
+internal sealed class AuthenticationStep(KeyAuthenticator authenticator, AuthFailureThrottle throttle, Platform.RealtimeTokens realtime) : IAdmissionStep
 {
     public string Name => "tollgate.admission.authenticate";
 
     public ValueTask<Rejection?> AdmitAsync(HttpContext context, AdmissionFeature feature)
     {
+        if (feature.Surface == Surface.Platform && feature.IsWebSocket)
+        {
+            return AdmitRealtimeAsync(context, feature);
+        }
+        if (Credentials.AccountMissing(context, feature))
+        {
+            // The Platform API needs both headers: without the account there is nothing to check the key against.
+            return new ValueTask<Rejection?>(new Rejection(StatusCodes.Status401Unauthorized, CloseCodes.Unauthorized, ErrorCodes.MissingApiKey,
+                Credentials.MissingDetail(context, feature)));
+        }
         var pending = authenticator.AuthenticateAsync(Credentials.Read(context, feature), context.RequestAborted);
         return pending.IsCompletedSuccessfully
             ? Judge(context, feature, pending.Result)
             : JudgeAsync(context, feature, pending);
+    }
+
+    /// <summary>The Platform API's realtime stream authenticates by the one-time token of its URL.</summary>
+    private async ValueTask<Rejection?> AdmitRealtimeAsync(HttpContext context, AdmissionFeature feature)
+    {
+        var (principal, refusal, missing) = await realtime.AuthenticateAsync(context, context.RequestAborted);
+        if (principal is not null)
+        {
+            feature.Principal = principal;
+            return null;
+        }
+        return missing ? refusal : await throttle.FailedAsync(context, feature.Metadata.SurfaceName, refusal!.Value);
     }
 
     private async ValueTask<Rejection?> JudgeAsync(HttpContext context, AdmissionFeature feature, ValueTask<AuthResult> pending) =>
@@ -44,7 +66,7 @@ internal sealed class AuthenticationStep(KeyAuthenticator authenticator, AuthFai
     {
         var (code, detail) = result.Status switch
         {
-            AuthStatus.Ok => (ErrorCodes.UnknownApiKey, "This API key does not belong to the account named by the accountuuid header."),
+            AuthStatus.Ok => (ErrorCodes.AccountMismatch, "This API key does not belong to the account named by the accountuuid header."),
             AuthStatus.Missing => (ErrorCodes.MissingApiKey, Credentials.MissingDetail(context, feature)),
             AuthStatus.Malformed => (ErrorCodes.MalformedApiKey, "The API key is malformed (wrong length, characters or checksum); check it was copied whole."),
             AuthStatus.Revoked => (ErrorCodes.RevokedApiKey, "This API key has been revoked."),

@@ -37,6 +37,10 @@ internal static class Credentials
         }
     }
 
+    /// <summary>A Platform API request without its <c>accountuuid</c> header (a realtime stream authenticates by its token instead).</summary>
+    public static bool AccountMissing(HttpContext context, AdmissionFeature feature) =>
+        feature.Surface == Surface.Platform && !feature.IsWebSocket && context.Request.Headers[AccountHeader].ToString().AsSpan().Trim().IsEmpty;
+
     /// <summary>The Platform API names the account too: a key of another organization is refused.</summary>
     public static bool BelongsToAccount(HttpContext context, AdmissionFeature feature, Principal principal)
     {

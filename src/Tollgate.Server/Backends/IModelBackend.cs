@@ -3,6 +3,7 @@ using Tollgate.Audio;
 using Tollgate.Backends.Reference;
 using Tollgate.Metering;
 using Tollgate.Models;
+using Tollgate.Platform;
 using Tollgate.Server.Models;
 
 namespace Tollgate.Server.Backends;
@@ -46,6 +47,12 @@ internal interface IModelBackend
 {
     /// <summary>Answers a batch call by writing the response itself (so upstream answers stream straight back).</summary>
     Task<BatchOutcome> HandleBatchAsync(BatchCall call, HttpContext context);
+
+    /// <summary>
+    /// Analyses a stored file with no HTTP exchange of its own (the Platform API's jobs): the model's 200 body as the
+    /// Models API would answer it, or why there is none. Like <see cref="HandleBatchAsync"/>, it charges nothing.
+    /// </summary>
+    Task<AnalysisResult> AnalyzeAsync(AnalysisRequest request, CancellationToken ct);
 
     /// <summary>Serves an accepted WebSocket until the stream ends, fails, runs out of quota or the client goes away.</summary>
     Task<StreamEnd> HandleStreamAsync(StreamCall call, WebSocket socket, CancellationToken ct);

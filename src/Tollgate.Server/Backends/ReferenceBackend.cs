@@ -9,6 +9,7 @@ using Tollgate.Backends.Reference.Codecs.Mp3;
 using Tollgate.Server.Admission;
 using Tollgate.Server.Http;
 using Tollgate.Server.Models;
+using Tollgate.Platform;
 
 namespace Tollgate.Server.Backends;
 
@@ -53,6 +54,24 @@ internal sealed partial class ReferenceBackend(ILogger<ReferenceBackend> logger,
             await context.Response.WriteAsJsonAsync(result, context.RequestAborted);
         }
         return new BatchOutcome(true, call.Audio.DurationMs);
+    }
+
+    public Task<AnalysisResult> AnalyzeAsync(AnalysisRequest request, CancellationToken ct)
+    {
+        if (!ModelCatalog.TryGet(request.Model, out var model) || model.Kind != ModelKind.Batch)
+        {
+            return Task.FromResult(new AnalysisResult(null, ErrorCodes.InternalError, $"{request.Model} is not a batch model."));
+        }
+        if (!BatchOptions.TryParse(model, request.Fields, out var options, out var error))
+        {
+            return Task.FromResult(new AnalysisResult(null, error!.Code, error.Detail));
+        }
+        if (!ReferenceBatch.TryAnalyze(model, request.Info, request.Audio, request.FileName, options!, out var result, out var undecodable))
+        {
+            LogUndecodable(logger, model.Name, undecodable);
+            return Task.FromResult(new AnalysisResult(null, "undecodable_audio", BatchEndpoint.UnprocessableAudio));
+        }
+        return Task.FromResult(new AnalysisResult(result));
     }
 
     private static Task WriteOptionsErrorAsync(HttpContext context, BatchOptionsError error) =>

@@ -1,6 +1,8 @@
 using System.Net.Http.Headers;
 using System.Net.WebSockets;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Tollgate.Platform;
 using Tollgate.Server.Admission;
 using Tollgate.Server.Http;
 
@@ -24,20 +26,7 @@ internal sealed partial class UpstreamBackend(Uri baseUrl, string? apiKey, IHttp
     public async Task<BatchOutcome> HandleBatchAsync(BatchCall call, HttpContext context)
     {
         var upload = call.Upload;
-        upload.File!.Seek(0, SeekOrigin.Begin);
-        using var content = new MultipartFormDataContent();
-        var fileContent = new StreamContent(new NonDisposingStream(upload.File), 64 * 1024);
-        fileContent.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        content.Add(fileContent, "upload_file", upload.FileName ?? "audio." + (upload.Extension.Length > 0 ? upload.Extension : "bin"));
-        foreach (var (name, value) in upload.Fields)
-        {
-            content.Add(new StringContent(value), name);
-        }
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, "api/" + call.Model.Name)) { Content = content };
-        if (!string.IsNullOrEmpty(apiKey))
-        {
-            request.Headers.Add("X-API-Key", apiKey);
-        }
+        using var request = BatchRequest(call.Model.Name, upload.File!, upload.FileName ?? "audio." + (upload.Extension.Length > 0 ? upload.Extension : "bin"), upload.Fields);
         HttpResponseMessage response;
         try
         {
@@ -63,6 +52,68 @@ internal sealed partial class UpstreamBackend(Uri baseUrl, string? apiKey, IHttp
             await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted);
             await body.CopyToAsync(context.Response.Body, context.RequestAborted);
             return response.IsSuccessStatusCode ? new BatchOutcome(true, call.Audio.DurationMs) : BatchOutcome.Failed;
+        }
+    }
+
+    /// <summary>The Models API batch call the upstream is sent: the file (streamed from where it lies) and the form fields, with Tollgate's own upstream key.</summary>
+    private HttpRequestMessage BatchRequest(string model, Stream file, string fileName, IReadOnlyDictionary<string, string> fields)
+    {
+        file.Seek(0, SeekOrigin.Begin);
+        var content = new MultipartFormDataContent();
+        var fileContent = new StreamContent(new NonDisposingStream(file), 64 * 1024);
+        fileContent.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        content.Add(fileContent, "upload_file", fileName);
+        foreach (var (name, value) in fields)
+        {
+            content.Add(new StringContent(value), name);
+        }
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, "api/" + model)) { Content = content };
+        if (!string.IsNullOrEmpty(apiKey))
+        {
+            request.Headers.Add("X-API-Key", apiKey);
+        }
+        return request;
+    }
+
+    /// <summary>The largest answer a Platform job keeps from an upstream.</summary>
+    private const long MaxAnswerBytes = 16L * 1024 * 1024;
+
+    public async Task<AnalysisResult> AnalyzeAsync(AnalysisRequest analysis, CancellationToken ct)
+    {
+        using var request = BatchRequest(analysis.Model, analysis.Audio, analysis.FileName ?? "audio", analysis.Fields);
+        try
+        {
+            using var response = await httpClients.CreateClient(BackendServiceCollectionExtensions.UpstreamClient)
+                .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            if (response.Content.Headers.ContentLength > MaxAnswerBytes)
+            {
+                return new AnalysisResult(null, ErrorCodes.UpstreamUnavailable, "The model's answer is larger than this server keeps.");
+            }
+            var text = await response.Content.ReadAsStringAsync(ct);
+            JsonNode? body = null;
+            try
+            {
+                body = JsonNode.Parse(text);
+            }
+            catch (JsonException)
+            {
+            }
+            if (response.IsSuccessStatusCode)
+            {
+                return body is JsonObject answer
+                    ? new AnalysisResult(answer)
+                    : new AnalysisResult(null, ErrorCodes.UpstreamUnavailable, "The model answered something other than a JSON object.");
+            }
+            var code = body?["code"] is JsonValue c && c.TryGetValue<string>(out var s) ? s : "upstream_error";
+            var detail = body?["detail"] is JsonValue d && d.TryGetValue<string>(out var t) ? t : $"The model answered {(int)response.StatusCode}.";
+            // A server-side failure or a limit may pass; a refusal of the audio will not.
+            var transient = (int)response.StatusCode >= 500 || response.StatusCode == System.Net.HttpStatusCode.TooManyRequests;
+            return new AnalysisResult(null, code, detail, transient);
+        }
+        catch (HttpRequestException ex)
+        {
+            LogUpstreamFailed(logger, ex, analysis.Model);
+            return new AnalysisResult(null, ErrorCodes.UpstreamUnavailable, "The model's backend is unreachable.", Transient: true);
         }
     }
 

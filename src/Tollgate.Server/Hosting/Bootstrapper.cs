@@ -39,6 +39,7 @@ internal sealed partial class Bootstrapper(
     {
         var generatedToken = await adminToken.InitializeAsync(cancellationToken);
         string? demoKey = null;
+        string? demoOrg = null;
         string? samplePath = null;
         var bootstrap = options.Value.Bootstrap;
         if (bootstrap.CreateDemo && (await store.ListOrganizationsAsync(cancellationToken)).Count == 0 && await ClaimDemoAsync(cancellationToken))
@@ -48,11 +49,12 @@ internal sealed partial class Bootstrapper(
             var limits = new ModelLimits(bootstrap.DemoConcurrency, bootstrap.DemoMonthlyAudioHours);
             var issued = await issuer.IssueAsync(user, "demo key", ModelCatalog.Names.ToDictionary(n => n, _ => limits), cancellationToken);
             demoKey = issued.Secret;
+            demoOrg = org.Id;
             samplePath = WriteSample(data);
         }
         if (generatedToken is not null || demoKey is not null)
         {
-            Print(generatedToken, demoKey, samplePath);
+            Print(generatedToken, demoKey, demoOrg, samplePath);
         }
     }
 
@@ -77,7 +79,7 @@ internal sealed partial class Bootstrapper(
     [LoggerMessage(Level = LogLevel.Information, Message = "Data directory: {DataDirectory}; store: {Store}")]
     private static partial void LogDataLocation(ILogger logger, string dataDirectory, string store);
 
-    private void Print(string? token, string? demoKey, string? samplePath)
+    private void Print(string? token, string? demoKey, string? demoOrg, string? samplePath)
     {
         var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://127.0.0.1:5080";
         var output = Console.Out;
@@ -95,6 +97,8 @@ internal sealed partial class Bootstrapper(
             output.WriteLine("Try it:");
             output.WriteLine($"  curl -s {address}/api/velma-2-stt-batch -H 'X-API-Key: {demoKey}' -F upload_file=@{samplePath}");
             output.WriteLine($"  curl -s {address}/api/velma-2-batch/list-presets -H 'X-API-Key: {demoKey}'");
+            output.WriteLine($"Platform API (accountuuid is the demo organization):");
+            output.WriteLine($"  curl -s {address}/api_service -H 'accountuuid: {demoOrg}' -H 'apikey: {demoKey}' -F file=@{samplePath}");
         }
         output.WriteLine($"Store: {StoreDescription} (data directory {data.Path})");
         output.WriteLine($"API reference: {address}/docs");

@@ -1,3 +1,4 @@
+using Tollgate.Server.Platform;
 using Tollgate.Server.Dubbing;
 using Tollgate.Server.OpenApi;
 using Tollgate.Server.Admin;
@@ -37,6 +38,7 @@ internal static class TollgateApplication
         app.MapModelsApi();
         app.MapAdminApi();
         app.MapDubbingApi();
+        app.MapPlatformApi();
         app.MapApiReference();
         app.MapHealthEndpoints();
         app.MapTelemetryEndpoints();

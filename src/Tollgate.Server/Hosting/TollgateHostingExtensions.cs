@@ -1,4 +1,5 @@
 using Tollgate.Server.OpenApi;
+using Tollgate.Server.Platform;
 using Tollgate.Server.Http;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
@@ -62,6 +63,7 @@ internal static class TollgateHostingExtensions
         services.AddTollgateDistribution(builder.Configuration);
         services.AddAdmission();
         services.AddDubbing(builder.Configuration);
+        services.AddPlatformApi();
         services.AddJobs(builder.Configuration);
         services.AddModelsApi();
         services.AddBackends();

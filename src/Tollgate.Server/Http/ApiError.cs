@@ -15,6 +15,7 @@ internal static class ErrorCodes
     public const string MalformedApiKey = "malformed_api_key";
     public const string UnknownApiKey = "unknown_api_key";
     public const string RevokedApiKey = "revoked_api_key";
+    public const string AccountMismatch = "account_mismatch";
     public const string ModelNotPermitted = "model_not_permitted";
     public const string QuotaExceeded = "quota_exceeded";
     public const string ConcurrencyLimit = "concurrency_limit";

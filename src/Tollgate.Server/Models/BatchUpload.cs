@@ -56,16 +56,17 @@ internal sealed class BatchUpload : IAsyncDisposable
     /// <param name="filePart">The form field that carries the file.</param>
     /// <param name="deadline">How long the body may take to arrive, from now; null: as long as the transport allows.</param>
     public static async Task<(BatchUpload? Upload, Rejection? Rejection)> ReadAsync(HttpContext context, string spoolDirectory, string filePart = "upload_file",
-        UploadDeadline? deadline = null)
+        UploadDeadline? deadline = null, UploadLimits? limits = null)
     {
+        var size = limits ?? UploadLimits.ModelsApi;
         var request = context.Request;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
         {
-            sizeFeature.MaxRequestBodySize = MaxRequestBytes;
+            sizeFeature.MaxRequestBodySize = size.MaxRequestBytes;
         }
-        if (request.ContentLength > MaxRequestBytes)
+        if (request.ContentLength > size.MaxRequestBytes)
         {
-            return (null, TooLarge());
+            return (null, TooLarge(size));
         }
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
             || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
@@ -75,7 +76,7 @@ internal sealed class BatchUpload : IAsyncDisposable
         }
 
         // The deadline grows with the size the client declares; a body without a length may be as large as the limit.
-        var allowed = deadline?.Options.DeadlineFor(request.ContentLength ?? MaxRequestBytes);
+        var allowed = deadline?.Options.DeadlineFor(request.ContentLength ?? size.MaxRequestBytes);
         using var timeout = allowed is { } limit ? new CancellationTokenSource(limit, deadline!.Value.Time) : null;
         using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, timeout.Token);
         var ct = linked?.Token ?? context.RequestAborted;
@@ -98,11 +99,11 @@ internal sealed class BatchUpload : IAsyncDisposable
                 {
                     fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
                     file = CreateSpoolFile(spoolDirectory);
-                    length = await CopyCountingAsync(section.Body, file, ct);
+                    length = await CopyCountingAsync(section.Body, file, size.MaxFileBytes, ct);
                     if (length < 0)
                     {
                         await file.DisposeAsync();
-                        return (null, TooLarge());
+                        return (null, TooLarge(size));
                     }
                 }
                 else if (fields.Count < MaxFields)
@@ -137,7 +138,7 @@ internal sealed class BatchUpload : IAsyncDisposable
             {
                 await file.DisposeAsync();
             }
-            return (null, TooLarge());
+            return (null, TooLarge(size));
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException && !context.RequestAborted.IsCancellationRequested)
         {
@@ -167,8 +168,8 @@ internal sealed class BatchUpload : IAsyncDisposable
             FileOptions.Asynchronous | FileOptions.DeleteOnClose);
     }
 
-    /// <summary>Copies while counting; returns -1 as soon as the file passes <see cref="MaxFileBytes"/>.</summary>
-    private static async Task<long> CopyCountingAsync(Stream source, Stream destination, CancellationToken ct)
+    /// <summary>Copies while counting; returns -1 as soon as the file passes <paramref name="maxBytes"/>.</summary>
+    private static async Task<long> CopyCountingAsync(Stream source, Stream destination, long maxBytes, CancellationToken ct)
     {
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
@@ -178,7 +179,7 @@ internal sealed class BatchUpload : IAsyncDisposable
             while ((read = await source.ReadAsync(buffer, ct)) > 0)
             {
                 total += read;
-                if (total > MaxFileBytes)
+                if (total > maxBytes)
                 {
                     return -1;
                 }
@@ -209,8 +210,8 @@ internal sealed class BatchUpload : IAsyncDisposable
         return System.Text.Encoding.UTF8.GetString(memory.GetBuffer(), 0, (int)memory.Length);
     }
 
-    private static Rejection TooLarge() => new(StatusCodes.Status413PayloadTooLarge, CloseCodes.InvalidParameters, ErrorCodes.PayloadTooLarge,
-        "The uploaded file is larger than the 100 MB limit.");
+    private static Rejection TooLarge(UploadLimits limit) => new(StatusCodes.Status413PayloadTooLarge, CloseCodes.InvalidParameters, limit.TooLargeCode,
+        $"The uploaded file is larger than the {limit.Text} limit.");
 
     private static Rejection TimedOut(string allowed) => new(StatusCodes.Status408RequestTimeout, CloseCodes.InvalidParameters, ErrorCodes.UploadTimeout,
         $"The upload did not arrive within {allowed}. Send it again over a faster link, or send a smaller file.");
@@ -220,6 +221,13 @@ internal sealed class BatchUpload : IAsyncDisposable
 
     internal static Rejection MissingUploadFile() => new(StatusCodes.Status422UnprocessableEntity, CloseCodes.InvalidParameters, ErrorCodes.MissingField,
         "Field required: upload_file (a multipart/form-data part holding the audio file).");
+}
+
+/// <summary>How large an upload may be: its file part, the whole body, and how the 413 answer says it.</summary>
+internal sealed record UploadLimits(long MaxFileBytes, long MaxRequestBytes, string Text, string TooLargeCode)
+{
+    /// <summary>The Models API batch endpoints: 100 MB files.</summary>
+    public static UploadLimits ModelsApi { get; } = new(BatchUpload.MaxFileBytes, BatchUpload.MaxRequestBytes, "100 MB", ErrorCodes.PayloadTooLarge);
 }
 
 /// <summary>How long an upload's body may take to arrive (<see cref="UploadOptions"/>), measured on <paramref name="Time"/>.</summary>

@@ -39,7 +39,7 @@ public sealed class FirstStartTests : IDisposable
             address = first.Address!;
 
             var curls = output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("curl ", StringComparison.Ordinal)).ToList();
-            Assert.Equal(2, curls.Count);
+            Assert.Equal(3, curls.Count); // Models API batch, list-presets, and a Platform API job
             foreach (var curl in curls)
             {
                 var (exit, stdout) = await RunAsync("bash", "-c", curl + " -w '\\n%{http_code}'");
