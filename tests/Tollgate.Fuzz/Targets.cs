@@ -62,6 +62,7 @@ internal static class Targets
             var sink = new CheckingSink();
             var outcome = FileDecoder.Decode(probe.Info, new MemoryStream(input, writable: false), sink, out var problem);
             Check(outcome != FileDecodeResult.Undecodable || problem is { Length: > 0 }, "an undecodable file says why");
+            sink.CheckClean();
         }
         if (CompressedDecoder.Sniff(input) is { } decoder)
         {
@@ -75,6 +76,7 @@ internal static class Targets
             (decoder as IDisposable)?.Dispose();
             Check(decoder.Healthy || decoder.Problem is { Length: > 0 }, "a decoder that stopped says why");
             Check(decoder.Frames == sink.Samples, $"the decoder counted {decoder.Frames} samples and delivered {sink.Samples}");
+            sink.CheckClean();
         }
     }
 
@@ -128,20 +130,38 @@ internal static class Targets
         }
     }
 
+    /// <summary>
+    /// Counts what a decoder delivers and remembers the first thing wrong with it. It does not throw: the decoders
+    /// turn any exception into "corrupt", which would hide the finding.
+    /// </summary>
     private sealed class CheckingSink : IDecodeSink
     {
         public long Samples { get; private set; }
 
-        public void Start(int sampleRate) => Check(sampleRate > 0, $"decoding at {sampleRate} Hz");
+        public string? Wrong { get; private set; }
+
+        public void Start(int sampleRate)
+        {
+            if (sampleRate <= 0)
+            {
+                Wrong ??= $"decoding at {sampleRate} Hz";
+            }
+        }
 
         public void Write(ReadOnlySpan<float> samples)
         {
             foreach (var s in samples)
             {
-                Check(float.IsFinite(s) && s is >= -1.0001f and <= 1.0001f, $"a decoded sample of {s}");
+                if (!float.IsFinite(s) || s is < -1.0001f or > 1.0001f)
+                {
+                    Wrong ??= $"a decoded sample of {s} after {Samples} samples";
+                    break;
+                }
             }
             Samples += samples.Length;
         }
+
+        public void CheckClean() => Check(Wrong is null, Wrong!);
     }
 }
 

@@ -97,6 +97,30 @@ public sealed class HostileHeaderTests
         Assert.Equal(ProbeError.Corrupt, Probe(wma).Error);
     }
 
+    [Fact]
+    public void MatroskaCodecIdOfNuls_IsAnUnknownCodec_NotAnEmptyName()
+    {
+        var webm = GeneratedAudio.Get("a.webm", 0.5, 48000, 1, "-c:a", "libopus").ToArray();
+        var codec = webm.AsSpan().IndexOf("A_OPUS"u8);
+        Assert.True(codec > 0);
+        webm.AsSpan(codec, 6).Clear();
+        var result = Probe(webm);
+        Assert.True(result.Success, result.Detail);
+        Assert.Equal("unknown", result.Info.Codec);
+    }
+
+    [Fact]
+    public void Mp4SampleEntryOfSpaces_IsAnUnknownCodec_NotAnEmptyName()
+    {
+        var m4a = GeneratedAudio.Get("a.m4a", 0.5, 8000, 1, "-c:a", "aac").ToArray();
+        var entry = m4a.AsSpan().IndexOf("mp4a"u8);
+        Assert.True(entry > 0);
+        "    "u8.CopyTo(m4a.AsSpan(entry));
+        var result = Probe(m4a);
+        Assert.True(result.Success, result.Detail);
+        Assert.Equal("unknown", result.Info.Codec);
+    }
+
     [Theory]
     [InlineData(0L, 48000L, 0L)]
     [InlineData(47999L, 48000L, 999L)]

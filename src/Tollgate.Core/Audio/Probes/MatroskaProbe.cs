@@ -166,7 +166,7 @@ internal static class MatroskaProbe
             case CodecId when length is > 0 and < 64:
                 Span<byte> name = stackalloc byte[(int)length];
                 source.ReadAt(body, name);
-                state.TrackCodec = System.Text.Encoding.ASCII.GetString(name).TrimEnd('\0');
+                state.TrackCodec = System.Text.Encoding.ASCII.GetString(name).TrimEnd('\0').Trim();
                 if (state.TrackType == 2 || state.Codec is null)
                 {
                     state.Codec ??= state.TrackType == 2 ? CodecName(state.TrackCodec) : null;
@@ -208,7 +208,7 @@ internal static class MatroskaProbe
         "A_FLAC" => "flac",
         "A_MPEG/L3" => "mp3",
         "A_AC3" => "ac3",
-        null => "unknown",
+        null or "" => "unknown", // a CodecID of NULs (fuzzing found one) names nothing
         _ when id.StartsWith("A_AAC", StringComparison.Ordinal) => "aac",
         _ when id.StartsWith("A_PCM", StringComparison.Ordinal) => "pcm",
         _ => id,

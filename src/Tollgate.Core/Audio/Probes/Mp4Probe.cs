@@ -195,7 +195,7 @@ internal static class Mp4Probe
                     "ac-3" => "ac3",
                     "ec-3" => "eac3",
                     "lpcm" or "sowt" or "twos" => "pcm",
-                    _ => entry.Trim(),
+                    _ => entry.Trim() is { Length: > 0 } named ? named : "unknown",
                 };
                 Span<byte> audio = stackalloc byte[36];
                 if (source.TryRead(body + 8, audio))
