@@ -53,9 +53,9 @@ for target in "${targets[@]}"; do
   corpus=tests/Tollgate.Fuzz/corpus/audio
   [ "$target" = multipart ] && corpus=tests/Tollgate.Fuzz/corpus/multipart
   out="$work/out-$target"
-  # -t: a single input that runs 2 s is a hang candidate (replayed below before it counts); -m none: .NET reserves far
-  # more address space than it uses.
-  timeout -k 10 $((seconds + 120)) afl-fuzz -i "$corpus" -o "$out" -V "$seconds" -t 2000 -m none \
+  # -t 2000+: a single input that runs 2 s is a hang candidate (replayed below before it counts), and a seed that is
+  # slow on a busy machine is skipped rather than aborting the run; -m none: .NET reserves far more address space than it uses.
+  timeout -k 10 $((seconds + 120)) afl-fuzz -i "$corpus" -o "$out" -V "$seconds" -t 2000+ -m none \
     -- dotnet "$work/instrumented/Tollgate.Fuzz.dll" "$target" >"$work/afl-$target.log" 2>&1
   stats="$out/default/fuzzer_stats"
   if [ ! -f "$stats" ]; then
@@ -84,6 +84,8 @@ for target in "${targets[@]}"; do
         cp "$f" "$name"
         echo "fuzz $target: FOUND $name"
         head -n 12 "$work/replay.log" | sed 's/^/  /'
+        # CI's clone is thrown away: the input itself goes to the log, to be decoded with base64 -d.
+        [ "$(stat -c %s "$f")" -le 16384 ] && echo "  input (base64): $(base64 -w0 "$f")"
       fi
     done
     unconfirmed=$(( ${#found[@]} - confirmed ))
