@@ -46,13 +46,16 @@ for assembly in Tollgate.Core Tollgate.Backends.Reference Tollgate.Server; do
 done
 
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-  AFL_FORKSRV_INIT_TMOUT=120000 AFL_TMPDIR="$work" AFL_NO_WARN_INSTABILITY=1
+  AFL_FORKSRV_INIT_TMOUT=120000 AFL_NO_WARN_INSTABILITY=1
 
 failed=0
 for target in "${targets[@]}"; do
   corpus=tests/Tollgate.Fuzz/corpus/audio
   [ "$target" = multipart ] && corpus=tests/Tollgate.Fuzz/corpus/multipart
   out="$work/out-$target"
+  # Each run its own AFL_TMPDIR: an instance that was killed leaves its .cur_input behind, and the next refuses to start.
+  mkdir -p "$work/tmp-$target"
+  export AFL_TMPDIR="$work/tmp-$target"
   # -t 2000+: a single input that runs 2 s is a hang candidate (replayed below before it counts), and a seed that is
   # slow on a busy machine is skipped rather than aborting the run; -m none: .NET reserves far more address space than it uses.
   timeout -k 10 $((seconds + 120)) afl-fuzz -i "$corpus" -o "$out" -V "$seconds" -t 2000+ -m none \
@@ -63,10 +66,10 @@ for target in "${targets[@]}"; do
     tail -n 15 "$work/afl-$target.log" | sed 's/^/  /'
     continue
   fi
-  stat() { awk -F': *' -v k="$1" '$1 ~ "^"k" *$" { print $2 }' "$stats"; }
-  execs=$(stat execs_done)
-  paths=$(stat corpus_count)
-  [ -n "$paths" ] || paths=$(stat paths_total)
+  stat_of() { awk -F': *' -v k="$1" '$1 ~ "^"k" *$" { print $2 }' "$stats"; }
+  execs=$(stat_of execs_done)
+  paths=$(stat_of corpus_count)
+  [ -n "$paths" ] || paths=$(stat_of paths_total)
   found=()
   for kind in crashes hangs; do
     for f in "$out/default/$kind"/id*; do
