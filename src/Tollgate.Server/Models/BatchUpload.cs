@@ -97,7 +97,10 @@ internal sealed class BatchUpload : IAsyncDisposable
                 var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
                 if (name == filePart && file is null)
                 {
-                    fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
+                    if (!TryFileName(disposition, out fileName))
+                    {
+                        return (null, InvalidRequest());
+                    }
                     file = CreateSpoolFile(spoolDirectory);
                     length = await CopyCountingAsync(section.Body, file, ct);
                     if (length < 0)
@@ -147,6 +150,24 @@ internal sealed class BatchUpload : IAsyncDisposable
             {
                 await file.DisposeAsync();
             }
+        }
+    }
+
+    /// <summary>
+    /// The part's file name. A malformed RFC 5987 <c>filename*</c> makes ASP.NET's parser throw
+    /// ArgumentNullException (found by fuzzing: it escaped as a 500), so it is a bad request here.
+    /// </summary>
+    private static bool TryFileName(ContentDispositionHeaderValue disposition, out string? fileName)
+    {
+        try
+        {
+            fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            fileName = null;
+            return false;
         }
     }
 
