@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs the whole test suite from a fresh clone. Installs what the tests need (ffmpeg and sox, to
 # generate real audio files in every format the probes read; libmp3lame0, the MP3 encoder the
-# reference backend loads) when it is missing, starts the services the tests talk to (scripts/services/:
-# PostgreSQL and Redis, each installed with apt when missing) on 127.0.0.1 on free ports, then runs every
-# test project against real servers on 127.0.0.1, and stops the services however the run ends.
+# reference backend loads; Chromium, node and the npm packages of the Pipecat client test; afl++, the
+# fuzzing engine, through scripts/fuzz.sh) when it is missing, starts the services the tests talk to
+# (scripts/services/: PostgreSQL and Redis, each installed with apt when missing) on 127.0.0.1 on free
+# ports, runs every test project against real servers on 127.0.0.1, then a bounded fuzzing run, and
+# stops the services however the run ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +48,11 @@ on_exit 'rm -f "$log"'
 for project in tests/*/*.Tests.csproj; do
   dotnet test "$project" -c Release --no-build -nologo 2>&1 | tee -a "$log" || status=1
 done
+# A bounded fuzzing run (AFL++ over the probes, the decoders and the multipart reader; TOLLGATE_FUZZ_SECONDS per
+# target, 0 to skip): a crash or hang it finds fails the suite, an engine that cannot start does not (scripts/fuzz.sh).
+if [ "${TOLLGATE_FUZZ_SECONDS:-45}" -gt 0 ]; then
+  scripts/fuzz.sh "${TOLLGATE_FUZZ_SECONDS:-45}" 2>&1 | tee -a "$log" || status=1
+fi
 # One closing line for the whole suite: "N passed, N failed".
 awk '/Failed:[ ]+[0-9]+, Passed:[ ]+[0-9]+/ {
        gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1) } }

@@ -1,3 +1,7 @@
+using System.Buffers.Binary;
+using Tollgate.Audio;
+using Tollgate.Backends.Reference.Batch;
+using Tollgate.Backends.Reference.Codecs;
 using Tollgate.Backends.Reference.Containers;
 
 namespace Tollgate.Backends.Reference;
@@ -20,6 +24,54 @@ public sealed class ContainerHeaderTests
         Assert.Equal(16_000, reader.Header!.Format.SampleRate);
         Assert.Equal("s16le", reader.Header.Format.Sample.Name);
         Assert.Equal(3200, reader.Header.DataBytes);
+    }
+
+    /// <summary>
+    /// An RF64 whose ds64 data size is 2^63 or more (negative as a long): found by fuzzing, it reached span[..negative]
+    /// in the batch decoder (a 500). The size says nothing a file can have, so the samples present are read, as the probe measures them.
+    /// </summary>
+    [Theory]
+    [InlineData(unchecked((long)0x8000_0000_0000_0000))]
+    [InlineData(-1L)]
+    public void Rf64WithANegativeDs64DataSize_ReadsTheSamplesPresent(long ds64Data)
+    {
+        var data = new byte[3200];
+        byte[] rf64 =
+        [
+            .. "RF64"u8, 0xFF, 0xFF, 0xFF, 0xFF, .. "WAVE"u8,
+            .. "ds64"u8, 28, 0, 0, 0, .. new byte[8], .. Le64(ds64Data), .. new byte[8], 0, 0, 0, 0,
+            .. "fmt "u8, 16, 0, 0, 0, 1, 0, 1, 0, 0x80, 0x3E, 0, 0, 0x00, 0x7D, 0, 0, 2, 0, 16, 0,
+            .. "data"u8, 0xFF, 0xFF, 0xFF, 0xFF, .. data,
+        ];
+        var reader = new WavHeaderReader();
+        reader.Feed(rf64);
+        Assert.Equal(HeaderStatus.Ready, reader.Status);
+        Assert.Null(reader.Header!.DataBytes);
+
+        var probe = AudioProbe.Probe(new MemoryStream(rf64));
+        Assert.True(probe.Success, probe.Detail);
+        Assert.Equal(100, probe.Info.DurationMs);
+        var sink = new CountingSink();
+        Assert.Equal(FileDecodeResult.Decoded, FileDecoder.Decode(probe.Info, new MemoryStream(rf64), sink, out _));
+        Assert.Equal(1600, sink.Samples);
+    }
+
+    private static byte[] Le64(long value)
+    {
+        var bytes = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, value);
+        return bytes;
+    }
+
+    private sealed class CountingSink : IDecodeSink
+    {
+        public long Samples { get; private set; }
+
+        public void Start(int sampleRate)
+        {
+        }
+
+        public void Write(ReadOnlySpan<float> samples) => Samples += samples.Length;
     }
 
     [Fact]

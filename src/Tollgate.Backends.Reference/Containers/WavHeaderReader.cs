@@ -46,7 +46,11 @@ internal sealed class WavHeaderReader : HeaderReader
                 }
                 break;
             case Step.Ds64:
-                _ds64DataBytes = BinaryPrimitives.ReadInt64LittleEndian(field[8..]);
+                // An unsigned 64-bit size: one of 2^63 or more (negative here) is no size a file has. Like the probe,
+                // take it as "not said" and read the samples present, instead of a negative count of bytes to come
+                // (fuzzing found it reaching span[..negative] in the batch decoder: a 500).
+                var ds64Data = BinaryPrimitives.ReadInt64LittleEndian(field[8..]);
+                _ds64DataBytes = ds64Data >= 0 ? ds64Data : null;
                 NextChunk(_pad);
                 break;
         }

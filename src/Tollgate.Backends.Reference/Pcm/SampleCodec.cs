@@ -6,6 +6,12 @@ namespace Tollgate.Backends.Reference.Pcm;
 /// <summary>Reads one encoded sample as a float in [-1, 1]: integer PCM, IEEE float and G.711 µ-law / A-law.</summary>
 internal static class SampleCodec
 {
+    /// <summary>
+    /// A sample as the sinks take it: finite and in [-1, 1]. Lossy decoders (MP3, Vorbis) overshoot full scale on loud
+    /// or damaged frames (fuzzing found MP3 frames decoding to ±1.07), and a float file may hold anything.
+    /// </summary>
+    public static float Clip(float value) => float.IsFinite(value) ? Math.Clamp(value, -1f, 1f) : 0f;
+
     private static readonly float[] MuLaw = BuildMuLaw();
     private static readonly float[] ALaw = BuildALaw();
 
@@ -22,7 +28,7 @@ internal static class SampleCodec
                 var value = format.BytesPerSample == 4
                     ? big ? BinaryPrimitives.ReadSingleBigEndian(s) : BinaryPrimitives.ReadSingleLittleEndian(s)
                     : (float)(big ? BinaryPrimitives.ReadDoubleBigEndian(s) : BinaryPrimitives.ReadDoubleLittleEndian(s));
-                return float.IsFinite(value) ? Math.Clamp(value, -1f, 1f) : 0f;
+                return Clip(value);
             case SampleEncoding.SignedInt:
                 return format.BytesPerSample switch
                 {

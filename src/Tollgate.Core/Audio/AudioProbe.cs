@@ -26,7 +26,7 @@ internal static class AudioProbe
         var source = new ProbeSource(stream);
         try
         {
-            return Detect(source);
+            return Plausible(Detect(source));
         }
         catch (Exception ex) when (ex is ProbeException or EndOfStreamException or OverflowException or ArgumentOutOfRangeException or IndexOutOfRangeException or IOException)
         {
@@ -94,6 +94,15 @@ internal static class AudioProbe
         }
         return start > 0 ? ProbeResult.Fail(ProbeError.Corrupt, "An ID3 tag with no audio after it.") : Unsupported();
     }
+
+    /// <summary>
+    /// The last word on what a probe found: a duration below zero or past <see cref="ProbeMath.MaxDurationMs"/>, or a
+    /// negative rate or channel count, is a header that lies, whichever format's arithmetic let it through.
+    /// </summary>
+    private static ProbeResult Plausible(ProbeResult result) =>
+        !result.Success || result.Info is { DurationMs: >= 0 and <= ProbeMath.MaxDurationMs, SampleRate: >= 0, Channels: >= 0 }
+            ? result
+            : ProbeResult.Fail(ProbeError.Corrupt, "The audio headers are truncated or inconsistent.");
 
     private static bool IsBoxType(ReadOnlySpan<byte> type) =>
         type.SequenceEqual("ftyp"u8) || type.SequenceEqual("moov"u8) || type.SequenceEqual("wide"u8) || type.SequenceEqual("free"u8)

@@ -85,6 +85,7 @@ internal sealed class BatchUpload : IAsyncDisposable
         FileStream? file = null;
         string? fileName = null;
         long length = 0;
+        var taken = false;
         try
         {
             var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 16 * 1024, HeadersCountLimit = 16 };
@@ -97,12 +98,14 @@ internal sealed class BatchUpload : IAsyncDisposable
                 var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
                 if (name == filePart && file is null)
                 {
-                    fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
+                    if (!TryFileName(disposition, out fileName))
+                    {
+                        return (null, InvalidRequest());
+                    }
                     file = CreateSpoolFile(spoolDirectory);
                     length = await CopyCountingAsync(section.Body, file, size.MaxFileBytes, ct);
                     if (length < 0)
                     {
-                        await file.DisposeAsync();
                         return (null, TooLarge(size));
                     }
                 }
@@ -121,43 +124,58 @@ internal sealed class BatchUpload : IAsyncDisposable
                     await section.Body.CopyToAsync(Stream.Null, ct);
                 }
             }
+            var upload = Take(file, fileName, length, fields);
+            taken = true;
+            return (upload, null);
         }
         catch (Exception) when (timeout is { IsCancellationRequested: true } && !context.RequestAborted.IsCancellationRequested)
         {
             // Stalled or too slow: the rest of the body is never read, so the connection closes after the answer.
-            if (file is not null)
-            {
-                await file.DisposeAsync();
-            }
             context.Response.Headers.Connection = "close";
             return (null, TimedOut(deadline!.Value.Options.Describe(allowed!.Value)));
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            if (file is not null)
-            {
-                await file.DisposeAsync();
-            }
             return (null, TooLarge(size));
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException && !context.RequestAborted.IsCancellationRequested)
         {
-            if (file is not null)
-            {
-                await file.DisposeAsync();
-            }
             return (null, InvalidRequest());
         }
-        catch
+        finally
         {
-            if (file is not null)
+            // Every way out but the upload itself (a refusal, a timeout, an exception) deletes the spool file now: a part
+            // after the file that is refused (no Content-Disposition, a field over its limit) used to leave it behind
+            // until the finalizer ran.
+            if (!taken && file is not null)
             {
                 await file.DisposeAsync();
             }
-            throw;
         }
+    }
+
+    /// <summary>
+    /// The part's file name. A malformed RFC 5987 <c>filename*</c> makes ASP.NET's parser throw
+    /// ArgumentNullException (found by fuzzing: it escaped as a 500), so it is a bad request here.
+    /// </summary>
+    private static bool TryFileName(ContentDispositionHeaderValue disposition, out string? fileName)
+    {
+        try
+        {
+            fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            fileName = null;
+            return false;
+        }
+    }
+
+    private static BatchUpload Take(FileStream? file, string? fileName, long length, Dictionary<string, string> fields)
+    {
         file?.Seek(0, SeekOrigin.Begin);
-        return (new BatchUpload(file, fileName, length, fields), null);
+        return new BatchUpload(file, fileName, length, fields);
     }
 
     private static FileStream CreateSpoolFile(string directory)

@@ -191,6 +191,30 @@ public sealed class CompressedDecoderTests
         Assert.InRange(decoded.Samples.Length, Signal.Length, Signal.Length + 576 * 4);
     }
 
+    /// <summary>
+    /// A full-scale square wave: lossy codecs ring past full scale around its edges (fuzzing found damaged MP3 frames
+    /// decoding to ±1.07). What the decoders deliver is still in [-1, 1], as the sinks and the 16-bit re-encoding expect.
+    /// </summary>
+    [Theory]
+    [InlineData("mp3")]
+    [InlineData("vorbis")]
+    [InlineData("opus")]
+    [InlineData("webm-vorbis")]
+    public void FullScaleSquareWave_DecodesWithinFullScale(string format)
+    {
+        var square = new float[Rate];
+        for (var i = 0; i < square.Length; i++)
+        {
+            square[i] = i / 20 % 2 == 0 ? 1f : -1f;
+        }
+        var decoded = EncodedAudio.Decode(EncodedAudio.Encode(TestSignals.Wav(square, Rate), format), 4096);
+
+        Assert.True(decoded.Decoder.Status == DecoderStatus.Decoding, decoded.Decoder.Problem);
+        Assert.NotEmpty(decoded.Samples);
+        Assert.All(decoded.Samples, s => Assert.InRange(s, -1f, 1f));
+        Assert.Contains(decoded.Samples, s => Math.Abs(s) > 0.99f); // it is loud: the clip is what holds it in
+    }
+
     /// <summary>The offset of <paramref name="decoded"/> against <paramref name="source"/> (at <paramref name="factor"/> times its rate) and the normalised correlation there.</summary>
     private static (int Lag, double Correlation) BestLag(float[] source, float[] decoded, int factor)
     {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using NLayer;
+using Tollgate.Backends.Reference.Pcm;
 using Tollgate.Audio;
 
 namespace Tollgate.Backends.Reference.Codecs.Mp3;
@@ -182,7 +183,7 @@ internal sealed class Mp3Decoder : CompressedDecoder
         var samples = count / channels;
         for (var i = 0; i < samples; i++)
         {
-            _mono[i] = channels == 1 ? _pcm[i] : (_pcm[2 * i] + _pcm[2 * i + 1]) * 0.5f;
+            _mono[i] = SampleCodec.Clip(channels == 1 ? _pcm[i] : (_pcm[2 * i] + _pcm[2 * i + 1]) * 0.5f);
         }
         var position = _decodedSamples;
         _decodedSamples += samples;

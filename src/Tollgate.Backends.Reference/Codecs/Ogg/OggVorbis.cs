@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using NVorbis;
 using NVorbis.Contracts;
+using Tollgate.Backends.Reference.Pcm;
 
 namespace Tollgate.Backends.Reference.Codecs.Ogg;
 
@@ -137,7 +138,7 @@ internal sealed class OggVorbis(IPacketHost owner) : OggCodec(owner)
                 {
                     sum += _interleaved[i * _channels + c];
                 }
-                _mono[i] = sum / _channels;
+                _mono[i] = SampleCodec.Clip(sum / _channels);
             }
             Owner.EmitAudio(_mono.AsSpan(0, frames));
         }

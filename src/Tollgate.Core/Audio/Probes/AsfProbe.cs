@@ -52,7 +52,7 @@ internal static class AsfProbe
             {
                 var tag = BinaryPrimitives.ReadUInt16LittleEndian(body[78..]);
                 channels = BinaryPrimitives.ReadUInt16LittleEndian(body[80..]);
-                rate = (int)BinaryPrimitives.ReadUInt32LittleEndian(body[82..]);
+                rate = BinaryPrimitives.ReadUInt32LittleEndian(body[82..]) is > 0 and <= int.MaxValue and var r ? (int)r : throw new ProbeException();
                 codec = tag switch { 0x160 => "wmav1", 0x161 => "wmav2", 0x162 => "wmapro", 0x163 => "wmalossless", 0x55 => "mp3", _ => $"asf_0x{tag:x4}" };
             }
             position += size;

@@ -12,6 +12,8 @@ internal static class MatroskaProbe
     private const int MaxElements = 2_000_000;
     private const int MaxDepth = 12;
     private const long UnknownSize = -1;
+    private const int MaxSampleRate = 10_000_000;
+    private const int MaxChannels = 1024;
 
     private sealed class State
     {
@@ -44,6 +46,7 @@ internal static class MatroskaProbe
         double ms;
         if (state.Duration > 0)
         {
+            // Info's Duration is a float: NaN, infinite or beyond any real file is refused by ProbeMath.
             ms = state.Duration * state.TimecodeScale / 1_000_000d;
         }
         else if (state.LastBlockEnd >= 0)
@@ -54,7 +57,7 @@ internal static class MatroskaProbe
         {
             throw new ProbeException();
         }
-        return ProbeResult.Ok(new AudioInfo(AudioContainer.Matroska, state.Codec ?? "unknown", (long)ms, state.Rate, state.Channels));
+        return ProbeResult.Ok(new AudioInfo(AudioContainer.Matroska, state.Codec ?? "unknown", ProbeMath.Milliseconds(ms), state.Rate, state.Channels));
     }
 
     private static void Walk(ProbeSource source, long start, long end, int depth, State state)
@@ -163,23 +166,25 @@ internal static class MatroskaProbe
             case CodecId when length is > 0 and < 64:
                 Span<byte> name = stackalloc byte[(int)length];
                 source.ReadAt(body, name);
-                state.TrackCodec = System.Text.Encoding.ASCII.GetString(name).TrimEnd('\0');
+                state.TrackCodec = System.Text.Encoding.ASCII.GetString(name).TrimEnd('\0').Trim();
                 if (state.TrackType == 2 || state.Codec is null)
                 {
                     state.Codec ??= state.TrackType == 2 ? CodecName(state.TrackCodec) : null;
                 }
                 break;
             case SamplingFrequency when length is 4 or 8:
-                state.Rate = (int)(length == 4 ? BinaryPrimitives.ReadSingleBigEndian(data) : BinaryPrimitives.ReadDoubleBigEndian(data));
+                var frequency = length == 4 ? BinaryPrimitives.ReadSingleBigEndian(data) : BinaryPrimitives.ReadDoubleBigEndian(data);
+                // A float the file chose: NaN, negative or absurd is not a rate (and would not survive the cast to int).
+                state.Rate = frequency is >= 1 and <= MaxSampleRate ? (int)frequency : throw new ProbeException();
                 break;
             case Channels when length is > 0 and <= 8:
-                state.Channels = (int)UInt(data);
+                state.Channels = UInt(data) is >= 1 and <= MaxChannels and var channels ? (int)channels : throw new ProbeException();
                 break;
             case Timecode when length is > 0 and <= 8:
-                state.ClusterTimecode = (long)UInt(data);
+                state.ClusterTimecode = UInt(data) is <= long.MaxValue / 2 and var timecode ? (long)timecode : throw new ProbeException();
                 break;
             case BlockDurationId when length is > 0 and <= 8:
-                state.BlockDuration = (long)UInt(data);
+                state.BlockDuration = UInt(data) is <= long.MaxValue / 4 and var blockDuration ? (long)blockDuration : throw new ProbeException();
                 break;
             case SimpleBlock or Block when length >= 4:
                 Span<byte> head = stackalloc byte[12];
@@ -191,7 +196,7 @@ internal static class MatroskaProbe
                 var relative = BinaryPrimitives.ReadInt16BigEndian(head[trackLength..]);
                 var frame = state.BlockDuration > 0 ? state.BlockDuration
                     : state.Codec == "opus" ? 20_000_000 / state.TimecodeScale : 0;
-                state.LastBlockEnd = Math.Max(state.LastBlockEnd, state.ClusterTimecode + relative + frame);
+                state.LastBlockEnd = Math.Max(state.LastBlockEnd, checked(state.ClusterTimecode + relative + frame));
                 break;
         }
     }
@@ -203,7 +208,7 @@ internal static class MatroskaProbe
         "A_FLAC" => "flac",
         "A_MPEG/L3" => "mp3",
         "A_AC3" => "ac3",
-        null => "unknown",
+        null or "" => "unknown", // a CodecID of NULs (fuzzing found one) names nothing
         _ when id.StartsWith("A_AAC", StringComparison.Ordinal) => "aac",
         _ when id.StartsWith("A_PCM", StringComparison.Ordinal) => "pcm",
         _ => id,

@@ -47,23 +47,23 @@ internal static class Mp4Probe
         if (state.AudioPresentation > 0 && state.MovieScale > 0)
         {
             // The track header's duration is the edit list applied: the encoder's priming samples are not played.
-            ms = state.AudioPresentation * 1000 / state.MovieScale;
+            ms = ProbeMath.Milliseconds(state.AudioPresentation, state.MovieScale);
         }
         else if (state.AudioDuration > 0 && state.AudioScale > 0)
         {
-            ms = state.AudioDuration * 1000 / state.AudioScale;
+            ms = ProbeMath.Milliseconds(state.AudioDuration, state.AudioScale);
         }
         else if (state.MovieDuration > 0 && state.MovieScale > 0 && state.MovieDuration != uint.MaxValue)
         {
-            ms = state.MovieDuration * 1000 / state.MovieScale;
+            ms = ProbeMath.Milliseconds(state.MovieDuration, state.MovieScale);
         }
         else if (state.FragmentDuration > 0 && state.MovieScale > 0)
         {
-            ms = state.FragmentDuration * 1000 / state.MovieScale;
+            ms = ProbeMath.Milliseconds(state.FragmentDuration, state.MovieScale);
         }
         else if (state.FragmentSamples > 0 && state.AudioScale > 0)
         {
-            ms = state.FragmentSamples * 1000 / state.AudioScale;
+            ms = ProbeMath.Milliseconds(state.FragmentSamples, state.AudioScale);
         }
         else
         {
@@ -195,7 +195,7 @@ internal static class Mp4Probe
                     "ac-3" => "ac3",
                     "ec-3" => "eac3",
                     "lpcm" or "sowt" or "twos" => "pcm",
-                    _ => entry.Trim(),
+                    _ => entry.Trim() is { Length: > 0 } named ? named : "unknown",
                 };
                 Span<byte> audio = stackalloc byte[36];
                 if (source.TryRead(body + 8, audio))
@@ -218,7 +218,7 @@ internal static class Mp4Probe
                 }
                 break;
             case "trun" when data.Length >= 8:
-                state.FragmentSamples += TrunDuration(source, body, end, state.DefaultSampleDuration);
+                state.FragmentSamples = ProbeMath.Add(state.FragmentSamples, TrunDuration(source, body, end, state.DefaultSampleDuration));
                 break;
         }
     }
@@ -232,7 +232,7 @@ internal static class Mp4Probe
         var count = BinaryPrimitives.ReadUInt32BigEndian(h[4..]);
         if ((flags & 0x100) == 0)
         {
-            return count * defaultDuration;
+            return checked(count * defaultDuration); // up to 2^64: more than a long holds
         }
         var position = body + 8 + ((flags & 0x01) != 0 ? 4 : 0) + ((flags & 0x04) != 0 ? 4 : 0);
         var stride = 4 + ((flags & 0x200) != 0 ? 4 : 0) + ((flags & 0x400) != 0 ? 4 : 0) + ((flags & 0x800) != 0 ? 4 : 0);
@@ -245,7 +245,7 @@ internal static class Mp4Probe
         for (var i = 0; i < count; i++, position += stride)
         {
             source.TryRead(position, d);
-            total += BinaryPrimitives.ReadUInt32BigEndian(d);
+            total += BinaryPrimitives.ReadUInt32BigEndian(d); // at most 2^32 a sample, and fewer than 2^31 samples fit in the box
         }
         return total;
     }

@@ -62,7 +62,7 @@ internal static class OggProbe
             throw new ProbeException();
         }
         var samples = Math.Max(0, granule - preSkip);
-        return ProbeResult.Ok(new AudioInfo(AudioContainer.Ogg, codec, samples * 1000 / rate, codec == "opus" ? 48000 : rate, channels));
+        return ProbeResult.Ok(new AudioInfo(AudioContainer.Ogg, codec, ProbeMath.Milliseconds(samples, rate), codec == "opus" ? 48000 : rate, channels));
     }
 
     /// <summary>

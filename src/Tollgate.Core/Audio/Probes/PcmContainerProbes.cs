@@ -60,15 +60,9 @@ internal static class PcmContainerProbes
                 var declared = size == 0xFFFFFFFF && ds64Data >= 0 ? ds64Data : size;
                 var present = Math.Min(declared, source.Length - start);
                 var pcm = tag is 1 or 3 or 6 or 7;
-                long ms;
-                if (pcm || factSamples < 0)
-                {
-                    ms = pcm ? present / blockAlign * 1000 / rate : byteRate > 0 ? present * 1000 / byteRate : throw new ProbeException();
-                }
-                else
-                {
-                    ms = factSamples * 1000 / rate;
-                }
+                var ms = pcm ? ProbeMath.Milliseconds(present / blockAlign, rate)
+                    : factSamples < 0 ? ProbeMath.Milliseconds(present, byteRate)
+                    : ProbeMath.Milliseconds(factSamples, rate);
                 return ProbeResult.Ok(new AudioInfo(AudioContainer.Wav, WavCodec(tag, bits), ms, rate, channels));
             }
             position = start + size + (size & 1);
