@@ -11,7 +11,10 @@ namespace Tollgate.Server.OpenApi;
 /// </summary>
 internal static class ContractMerge
 {
-    private const string SchemaRef = "#/components/schemas/";
+    private const string ComponentsRef = "#/components/";
+
+    /// <summary>The component kinds a contract's operations refer to (its security schemes are Tollgate's own).</summary>
+    private static readonly string[] Kinds = ["schemas", "responses", "parameters", "requestBodies", "headers", "examples"];
 
     /// <summary>Where the AsyncAPI document of a streaming model is served.</summary>
     public static string AsyncApiPath(string model) => $"/asyncapi/{model}.yaml";
@@ -20,11 +23,10 @@ internal static class ContractMerge
     {
         var paths = document["paths"]?.AsObject() ?? throw new InvalidOperationException("The generated document has no paths.");
         var components = Child(document, "components");
-        var schemas = Child(components, "schemas");
         var origins = new Dictionary<string, JsonNode>(StringComparer.Ordinal);
         foreach (var (file, contract) in openApi)
         {
-            var names = MergeSchemas(contract, schemas, origins);
+            var names = MergeComponents(contract, components, origins);
             foreach (var (path, pathItem) in contract["paths"]!.AsObject())
             {
                 foreach (var (method, operation) in pathItem!.AsObject())
@@ -45,27 +47,33 @@ internal static class ContractMerge
                 AddQueryParameters(socket, contract, model);
             }
         }
-        RemoveUnreferenced(paths, schemas);
+        RemoveUnreferenced(paths, components);
     }
 
-    /// <summary>Drops the generated schemas the contracts' operations replaced (the bare <c>IFormFile</c>, say).</summary>
-    private static void RemoveUnreferenced(JsonObject paths, JsonObject schemas)
+    /// <summary>Drops the generated components the contracts' operations replaced (the bare <c>IFormFile</c> schema, say).</summary>
+    private static void RemoveUnreferenced(JsonObject paths, JsonObject components)
     {
         var reached = new HashSet<string>(StringComparer.Ordinal);
         var pending = new Stack<string>(References(paths));
-        while (pending.TryPop(out var name))
+        while (pending.TryPop(out var reference))
         {
-            if (reached.Add(name) && schemas[name] is { } schema)
+            if (reached.Add(reference) && Resolve(components, reference) is { } component)
             {
-                foreach (var next in References(schema))
+                foreach (var next in References(component))
                 {
                     pending.Push(next);
                 }
             }
         }
-        foreach (var name in schemas.Select(p => p.Key).Where(n => !reached.Contains(n)).ToList())
+        foreach (var kind in Kinds)
         {
-            schemas.Remove(name);
+            if (components[kind] is JsonObject entries)
+            {
+                foreach (var name in entries.Select(p => p.Key).Where(n => !reached.Contains(Ref(kind, n))).ToList())
+                {
+                    entries.Remove(name);
+                }
+            }
         }
     }
 
@@ -118,62 +126,84 @@ internal static class ContractMerge
     }
 
     /// <summary>
-    /// Adds the contract's component schemas to <paramref name="schemas"/>; the name each got. A schema keeps its name
-    /// when that name is free or already holds the same schema (through the same names); otherwise it is named
-    /// <c>{model}.{Name}</c> after the contract's first path.
+    /// Adds the contract's components (schemas, shared responses, parameters, …) to <paramref name="components"/>; the
+    /// reference each got, by its reference in the contract. A component keeps its name when that name is free or
+    /// already holds the same component (through the same names); otherwise it is named <c>{scope}.{Name}</c> after
+    /// the contract's first path (<c>velma-2-stt-batch.ErrorResponse</c>).
     /// </summary>
-    private static Dictionary<string, string> MergeSchemas(JsonObject contract, JsonObject schemas, Dictionary<string, JsonNode> origins)
+    private static Dictionary<string, string> MergeComponents(JsonObject contract, JsonObject components, Dictionary<string, JsonNode> origins)
     {
-        var own = contract["components"]?["schemas"]?.AsObject();
-        var names = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (own is null)
+        var own = new Dictionary<string, JsonNode>(StringComparer.Ordinal);
+        foreach (var kind in Kinds)
         {
-            return names;
+            foreach (var (name, component) in contract["components"]?[kind]?.AsObject() ?? [])
+            {
+                own[Ref(kind, name)] = component!;
+            }
         }
         var scope = contract["paths"]!.AsObject().First().Key.TrimStart('/').Split('/')[^1];
-        // Shared only when the same text was merged under that name before, and every schema it refers to is shared too.
-        var shared = own.Where(p => origins.TryGetValue(p.Key, out var seen) ? JsonNode.DeepEquals(seen, p.Value) : !schemas.ContainsKey(p.Key))
+        // Shared only when the same text was merged under that name before, and every component it refers to is shared too.
+        var shared = own.Where(p => origins.TryGetValue(p.Key, out var seen) ? JsonNode.DeepEquals(seen, p.Value) : Resolve(components, p.Key) is null)
             .Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
         bool changed;
         do
         {
             changed = false;
-            foreach (var name in shared.ToList())
+            foreach (var reference in shared.ToList())
             {
-                if (References(own[name]!).Any(r => own.ContainsKey(r) && !shared.Contains(r)))
+                if (References(own[reference]).Any(r => own.ContainsKey(r) && !shared.Contains(r)))
                 {
-                    shared.Remove(name);
+                    shared.Remove(reference);
                     changed = true;
                 }
             }
         }
         while (changed);
-        foreach (var (name, _) in own)
+        var names = own.Keys.ToDictionary(r => r, r => shared.Contains(r) ? r : Renamed(r, scope), StringComparer.Ordinal);
+        foreach (var (reference, component) in own)
         {
-            names[name] = shared.Contains(name) ? name : $"{scope}.{name}";
-        }
-        foreach (var (name, schema) in own)
-        {
-            var target = names[name];
-            if (!schemas.ContainsKey(target))
+            var target = names[reference];
+            if (Resolve(components, target) is null)
             {
-                schemas[target] = Rewritten(schema!, names);
-                origins[target] = schema!.DeepClone();
+                var (kind, name) = Split(target);
+                Child(components, kind)[name] = Rewritten(component, names);
+                origins[target] = component.DeepClone();
             }
         }
         return names;
     }
 
+    private static string Ref(string kind, string name) => ComponentsRef + kind + "/" + name;
+
+    private static (string Kind, string Name) Split(string reference)
+    {
+        var rest = reference[ComponentsRef.Length..];
+        var slash = rest.IndexOf('/');
+        return (rest[..slash], rest[(slash + 1)..]);
+    }
+
+    private static string Renamed(string reference, string scope)
+    {
+        var (kind, name) = Split(reference);
+        return Ref(kind, scope + "." + name);
+    }
+
+    private static JsonNode? Resolve(JsonObject components, string reference)
+    {
+        var (kind, name) = Split(reference);
+        return components[kind]?[name];
+    }
+
     private static IEnumerable<string> References(JsonNode node) => node switch
     {
-        JsonObject o => o.SelectMany(p => p.Key == "$ref" && p.Value?.GetValue<string>() is { } r && r.StartsWith(SchemaRef, StringComparison.Ordinal)
-            ? [r[SchemaRef.Length..]]
+        JsonObject o => o.SelectMany(p => p.Key == "$ref" && p.Value?.GetValue<string>() is { } r && r.StartsWith(ComponentsRef, StringComparison.Ordinal)
+            ? [r]
             : p.Value is null ? [] : References(p.Value)),
         JsonArray a => a.SelectMany(i => i is null ? [] : References(i)),
         _ => [],
     };
 
-    /// <summary>A copy of <paramref name="node"/> whose schema references use the merged names.</summary>
+    /// <summary>A copy of <paramref name="node"/> whose component references use the merged names.</summary>
     private static JsonNode Rewritten(JsonNode node, IReadOnlyDictionary<string, string> names)
     {
         var copy = node.DeepClone();
@@ -186,10 +216,9 @@ internal static class ContractMerge
         switch (node)
         {
             case JsonObject o:
-                if (o["$ref"]?.GetValue<string>() is { } r && r.StartsWith(SchemaRef, StringComparison.Ordinal)
-                    && names.TryGetValue(r[SchemaRef.Length..], out var renamed))
+                if (o["$ref"]?.GetValue<string>() is { } r && names.TryGetValue(r, out var renamed))
                 {
-                    o["$ref"] = SchemaRef + renamed;
+                    o["$ref"] = renamed;
                 }
                 foreach (var (_, value) in o.ToList())
                 {

@@ -28,7 +28,7 @@ public sealed class PublishedDocumentTests : IAsyncLifetime
     public static TheoryData<string, string, string> ContractOperations()
     {
         var data = new TheoryData<string, string, string>();
-        foreach (var file in Directory.GetFiles(Path.Combine(ContractDocument.ContractsDirectory, "openapi")).Order())
+        foreach (var file in Directory.GetFiles(Path.Combine(ContractDocument.ContractsDirectory, "openapi")).Order().Append(PlatformContract))
         {
             var contract = YamlFile(file);
             foreach (var (path, item) in contract["paths"]!.AsObject())
@@ -42,17 +42,23 @@ public sealed class PublishedDocumentTests : IAsyncLifetime
         return data;
     }
 
+    /// <summary>The Platform API's contract, reconstructed from its public documentation (see its NOTES.md).</summary>
+    private static string PlatformContract => Path.Combine(ContractDocument.ContractsDirectory, "..", "modulate-platform", "platform-api-openapi.yml");
+
+    private static string ContractPath(string file) =>
+        file == Path.GetFileName(PlatformContract) ? PlatformContract : Path.Combine(ContractDocument.ContractsDirectory, "openapi", file);
+
     public static TheoryData<string> StreamingModels() =>
         [.. ModelCatalog.All.Where(m => m.Kind == ModelKind.Streaming).Select(m => m.Name)];
 
     [Fact]
-    public void EveryContractOperation_IsCompared() => Assert.Equal(12, ContractOperations().Count);
+    public void EveryContractOperation_IsCompared() => Assert.Equal(14, ContractOperations().Count);
 
     [Theory]
     [MemberData(nameof(ContractOperations))]
     public void ABatchOperation_HasTheContractsParametersRequestFieldsAndResponses(string file, string path, string method)
     {
-        var contract = YamlFile(Path.Combine(ContractDocument.ContractsDirectory, "openapi", file));
+        var contract = YamlFile(ContractPath(file));
         var expected = contract["paths"]![path]![method]!.AsObject();
         var actual = _document["paths"]![path]?[method]?.AsObject();
         Assert.True(actual is not null, $"{method.ToUpperInvariant()} {path} is missing from /openapi/v1.json");
@@ -69,7 +75,7 @@ public sealed class PublishedDocumentTests : IAsyncLifetime
             Assert.NotNull(actual["responses"]!["401"]);
             Assert.NotNull(actual["responses"]!["413"]);
         }
-        Assert.Equal("ApiKeyAuth", SchemeOf(actual));
+        Assert.Equal(path.StartsWith("/api_service", StringComparison.Ordinal) ? "AccountUuid+ApiKey" : "ApiKeyAuth", SchemeOf(actual));
     }
 
     [Fact]
@@ -123,14 +129,21 @@ public sealed class PublishedDocumentTests : IAsyncLifetime
         Assert.Equal(("apiKey", "header", "Authorization"), Scheme(schemes["DubbingApiKey"]!));
         Assert.Equal(("http", "bearer"), (schemes["AdminToken"]!["type"]!.GetValue<string>(), schemes["AdminToken"]!["scheme"]!.GetValue<string>()));
 
-        var expected = new Dictionary<string, string> { ["/api/"] = "ApiKey", ["/v1/"] = "DubbingApiKey", ["/admin/"] = "AdminToken" };
+        Assert.Equal(("apiKey", "header", "accountuuid"), Scheme(schemes["AccountUuid"]!));
+        Assert.Equal(("apiKey", "header", "apikey"), Scheme(schemes["ApiKey"]!));
+        Assert.Equal(("apiKey", "query", "token"), Scheme(schemes["PlatformRealtimeToken"]!));
+        var expected = new Dictionary<string, string>
+        {
+            ["/api/"] = "ApiKey", ["/v1/"] = "DubbingApiKey", ["/admin/"] = "AdminToken",
+            ["/api_service/realtime/"] = "PlatformRealtimeToken", ["/api_service"] = "AccountUuid+ApiKey",
+        };
         var count = 0;
         foreach (var (path, item) in _document["paths"]!.AsObject())
         {
             foreach (var (method, operation) in item!.AsObject())
             {
                 var scheme = SchemeOf(operation!);
-                var prefix = expected.Keys.Single(p => path.StartsWith(p, StringComparison.Ordinal));
+                var prefix = expected.Keys.Where(p => path.StartsWith(p, StringComparison.Ordinal)).MaxBy(p => p.Length)!;
                 Assert.True(scheme?.StartsWith(expected[prefix], StringComparison.Ordinal) == true, $"{method} {path}: {scheme}");
                 count++;
             }
@@ -237,8 +250,9 @@ public sealed class PublishedDocumentTests : IAsyncLifetime
         }
     }
 
+    /// <summary>The schemes of the operation's one security requirement, joined with '+' (a call sends them all).</summary>
     private static string? SchemeOf(JsonNode operation) =>
-        operation["security"]?.AsArray().SelectMany(r => r!.AsObject().Select(p => p.Key)).SingleOrDefault();
+        operation["security"]?.AsArray().Single() is JsonObject requirement ? string.Join("+", requirement.Select(p => p.Key)) : null;
 
     private static (string, string, string) Scheme(JsonNode scheme) =>
         (scheme["type"]!.GetValue<string>(), scheme["in"]!.GetValue<string>(), scheme["name"]!.GetValue<string>());
