@@ -119,11 +119,14 @@ internal sealed class DistributedNodes : IAsyncDisposable
     public Uri WebSocketUri(int node, string pathAndQuery) => new(Nodes[node].Address!.Replace("http://", "ws://") + pathAndQuery);
 
     /// <summary>The pool's leases in flight, as <paramref name="node"/> reports them (Redis's count: the same on every node).</summary>
-    public async Task<int> InFlightAsync(int node, string model)
+    public async Task<int> InFlightAsync(int node, string model) => (await UsageAsync(node, model))["in_flight"]!.GetValue<int>();
+
+    /// <summary>The pool's line of this month's usage report (<c>used_ms</c>, <c>reserved_ms</c>, <c>in_flight</c>, …), as <paramref name="node"/> answers it.</summary>
+    public async Task<JsonObject> UsageAsync(int node, string model)
     {
         using var admin = AdminClient(node);
         var report = await admin.GetFromJsonAsync<JsonObject>($"admin/orgs/{Key.OrgId}/usage");
-        return report!["models"]!.AsArray().Select(m => m!.AsObject()).Single(m => m["model"]!.GetValue<string>() == model)["in_flight"]!.GetValue<int>();
+        return report!["models"]!.AsArray().Select(m => m!.AsObject()).Single(m => m["model"]!.GetValue<string>() == model);
     }
 
     /// <summary>Polls (with a deadline) until the pool's leases in flight reach <paramref name="expected"/>; how long that took.</summary>

@@ -161,6 +161,15 @@ public sealed class MultiNodeTests
             CancellationToken.None);
         Assert.Equal(1, await cluster.InFlightAsync(1, Batch));
         Assert.Equal(1, await cluster.InFlightAsync(1, Streaming));
+        // A second of audio into the stream: the doomed node holds a quota reservation for it too.
+        await socket.SendAsync(new byte[32_000], WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+        var reservedDeadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await cluster.UsageAsync(1, Streaming))["reserved_ms"]!.GetValue<long>() == 0)
+        {
+            Assert.True(DateTime.UtcNow < reservedDeadline, "the stream's audio never showed as reserved");
+            await Task.Delay(25);
+        }
+        var chargesBefore = cluster.Database.Scalar("SELECT COUNT(*) FROM usage_charges");
 
         // The other node refuses: the pools are full, wherever their slots were taken.
         using var survivor = cluster.Client(1, cluster.Key.Secret);
@@ -182,6 +191,15 @@ public sealed class MultiNodeTests
         var freedAfter = killed.Elapsed;
 
         Assert.True(freedAfter <= ttl + TimeSpan.FromSeconds(1), $"the dead node's leases were freed after {freedAfter}, TTL {ttl}");
+        // Its quota reservations expired with them, and no committed charge was lost.
+        long reserved;
+        while ((reserved = (await cluster.UsageAsync(1, Streaming))["reserved_ms"]!.GetValue<long>()
+                           + (await cluster.UsageAsync(1, Batch))["reserved_ms"]!.GetValue<long>()) != 0)
+        {
+            Assert.True(killed.Elapsed <= ttl + TimeSpan.FromSeconds(1), $"{reserved} ms still reserved {killed.Elapsed} after the kill, TTL {ttl}");
+            await Task.Delay(25);
+        }
+        Assert.Equal(chargesBefore, cluster.Database.Scalar("SELECT COUNT(*) FROM usage_charges"));
         using var content = new MultipartFormDataContent { { new ByteArrayContent(file), "upload_file", "audio.wav" } };
         using var served = await survivor.PostAsync($"api/{Batch}", content);
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
