@@ -8,8 +8,9 @@ using Tollgate.Infrastructure;
 namespace Tollgate.Distributed;
 
 /// <summary>
-/// Three real server processes on one Redis behave as one node: windows and leases exact across them, a node killed
-/// with SIGKILL frees its slots within the lease TTL, a key revoked through one node is refused by another within 1 s.
+/// Three real server processes on one PostgreSQL database and one Redis (the distributed deployment) behave as one
+/// node: windows, leases and quotas exact across them, a node killed with SIGKILL frees its slots within the lease TTL,
+/// a key revoked through one node is refused by another within 1 s.
 /// </summary>
 public sealed class MultiNodeTests
 {
@@ -20,7 +21,7 @@ public sealed class MultiNodeTests
     public async Task Windows_ThreeNodes_3x64ParallelClients_AdmitExactlyTheLimit_AndTheHeadersCountDownAsOnOneNode()
     {
         const int Limit = 300;
-        await using var cluster = await RedisNodes.StartAsync(3, new Dictionary<string, (int, double)> { [Batch] = (5, 10) },
+        await using var cluster = await DistributedNodes.StartAsync(3, new Dictionary<string, (int, double)> { [Batch] = (5, 10) },
             new Dictionary<string, string>
             {
                 // A day-long window, so that no window boundary falls inside the test.
@@ -70,7 +71,7 @@ public sealed class MultiNodeTests
     [Fact]
     public async Task Leases_ThreeNodes_3x32SlowUploads_AgainstALimitOfFive_ExactlyFiveInFlight()
     {
-        await using var cluster = await RedisNodes.StartAsync(3, new Dictionary<string, (int, double)> { [Batch] = (5, 10) });
+        await using var cluster = await DistributedNodes.StartAsync(3, new Dictionary<string, (int, double)> { [Batch] = (5, 10) });
         var file = TestAudio.SpeechLikeWav();
         var gate = new GatedUpload();
         var clients = Enumerable.Range(0, 3).Select(node => cluster.Client(node, cluster.Key.Secret)).ToArray();
@@ -105,10 +106,48 @@ public sealed class MultiNodeTests
     }
 
     [Fact]
+    public async Task Quotas_ThreeNodes_ParallelUploadsThroughEveryNode_NeverTogetherExceedTheQuota_AndTheLedgerHoldsExactlyWhatWasAdmitted()
+    {
+        const long QuotaMs = 10_000; // room for three 3,000 ms files, not four
+        await using var cluster = await DistributedNodes.StartAsync(3, new Dictionary<string, (int, double)> { [Batch] = (30, QuotaMs / 3_600_000d) });
+        var file = TestAudio.SpeechLikeWav(); // 3,000 ms
+        var clients = Enumerable.Range(0, 3).Select(node => cluster.Client(node, cluster.Key.Secret)).ToArray();
+        var results = await Task.WhenAll(Enumerable.Range(0, 3 * 8).Select(async c =>
+        {
+            using var content = new MultipartFormDataContent { { new ByteArrayContent(file), "upload_file", "audio.wav" } };
+            using var response = await clients[c % 3].PostAsync($"api/{Batch}", content);
+            var code = response.StatusCode == HttpStatusCode.OK ? null : (await response.Content.ReadFromJsonAsync<JsonObject>())!["code"]!.GetValue<string>();
+            return (response.StatusCode, code);
+        }));
+
+        Assert.Equal(3, results.Count(r => r.StatusCode == HttpStatusCode.OK));
+        Assert.All(results.Where(r => r.StatusCode != HttpStatusCode.OK), r => Assert.Equal((HttpStatusCode.Forbidden, "quota_exceeded"), r));
+        // The ledger, in PostgreSQL: exactly the admitted charges, within the quota, each once.
+        Assert.Equal(3L, cluster.Database.Scalar("SELECT COUNT(*) FROM usage_charges"));
+        Assert.Equal(9_000L, cluster.Database.Scalar("SELECT COALESCE(SUM(ms), 0) FROM usage_charges"));
+        // Every node reports the same use, and refuses a fourth file.
+        for (var node = 0; node < 3; node++)
+        {
+            using var admin = cluster.AdminClient(node);
+            var report = await admin.GetFromJsonAsync<JsonObject>($"admin/orgs/{cluster.Key.OrgId}/usage");
+            var model = report!["models"]!.AsArray().Single(m => m!["model"]!.GetValue<string>() == Batch)!;
+            Assert.Equal(9_000, model["used_ms"]!.GetValue<long>());
+            using var content = new MultipartFormDataContent { { new ByteArrayContent(file), "upload_file", "audio.wav" } };
+            using var refused = await clients[node].PostAsync($"api/{Batch}", content);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+        Assert.Equal(3L, cluster.Database.Scalar("SELECT COUNT(*) FROM usage_charges"));
+        foreach (var client in clients)
+        {
+            client.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Leases_ANodeKilledWhileHoldingAnUploadAndAWebSocket_FreesThemWithinTheTtl()
     {
         var ttl = TimeSpan.FromSeconds(3);
-        await using var cluster = await RedisNodes.StartAsync(2,
+        await using var cluster = await DistributedNodes.StartAsync(2,
             new Dictionary<string, (int, double)> { [Batch] = (1, 10), [Streaming] = (1, 10) },
             new Dictionary<string, string> { ["Tollgate__Leases__Ttl"] = "3s" });
         var file = TestAudio.SpeechLikeWav();
@@ -122,6 +161,15 @@ public sealed class MultiNodeTests
             CancellationToken.None);
         Assert.Equal(1, await cluster.InFlightAsync(1, Batch));
         Assert.Equal(1, await cluster.InFlightAsync(1, Streaming));
+        // A second of audio into the stream: the doomed node holds a quota reservation for it too.
+        await socket.SendAsync(new byte[32_000], WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+        var reservedDeadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await cluster.UsageAsync(1, Streaming))["reserved_ms"]!.GetValue<long>() == 0)
+        {
+            Assert.True(DateTime.UtcNow < reservedDeadline, "the stream's audio never showed as reserved");
+            await Task.Delay(25);
+        }
+        var chargesBefore = cluster.Database.Scalar("SELECT COUNT(*) FROM usage_charges");
 
         // The other node refuses: the pools are full, wherever their slots were taken.
         using var survivor = cluster.Client(1, cluster.Key.Secret);
@@ -143,6 +191,15 @@ public sealed class MultiNodeTests
         var freedAfter = killed.Elapsed;
 
         Assert.True(freedAfter <= ttl + TimeSpan.FromSeconds(1), $"the dead node's leases were freed after {freedAfter}, TTL {ttl}");
+        // Its quota reservations expired with them, and no committed charge was lost.
+        long reserved;
+        while ((reserved = (await cluster.UsageAsync(1, Streaming))["reserved_ms"]!.GetValue<long>()
+                           + (await cluster.UsageAsync(1, Batch))["reserved_ms"]!.GetValue<long>()) != 0)
+        {
+            Assert.True(killed.Elapsed <= ttl + TimeSpan.FromSeconds(1), $"{reserved} ms still reserved {killed.Elapsed} after the kill, TTL {ttl}");
+            await Task.Delay(25);
+        }
+        Assert.Equal(chargesBefore, cluster.Database.Scalar("SELECT COUNT(*) FROM usage_charges"));
         using var content = new MultipartFormDataContent { { new ByteArrayContent(file), "upload_file", "audio.wav" } };
         using var served = await survivor.PostAsync($"api/{Batch}", content);
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
@@ -155,7 +212,7 @@ public sealed class MultiNodeTests
     [Fact]
     public async Task Leases_LiveRequestsAndWebSockets_KeepTheirSlotsPastManyTtls()
     {
-        await using var cluster = await RedisNodes.StartAsync(2,
+        await using var cluster = await DistributedNodes.StartAsync(2,
             new Dictionary<string, (int, double)> { [Batch] = (1, 10), [Streaming] = (1, 10) },
             new Dictionary<string, string> { ["Tollgate__Leases__Ttl"] = "3s" });
         var file = TestAudio.SpeechLikeWav();
@@ -186,7 +243,7 @@ public sealed class MultiNodeTests
     [Fact]
     public async Task Revocation_ThroughOneNode_IsRefusedByAnotherWithinOneSecond()
     {
-        await using var cluster = await RedisNodes.StartAsync(2, new Dictionary<string, (int, double)> { [Batch] = (5, 10) });
+        await using var cluster = await DistributedNodes.StartAsync(2, new Dictionary<string, (int, double)> { [Batch] = (5, 10) });
         using var other = cluster.Client(1);
         other.DefaultRequestHeaders.Add("Authorization", "Api-Key " + cluster.Key.Secret);
         using (var warm = await other.GetAsync("v1/me"))

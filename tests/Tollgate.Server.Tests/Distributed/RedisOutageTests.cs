@@ -22,7 +22,7 @@ public sealed class RedisOutageTests
     public async Task RedisRestartedUnderLoad_Closed_Answers503InShape_LeaksNoSlot_AndRecoversByItself()
     {
         await using var redis = await OwnRedis.StartAsync();
-        await using var cluster = await RedisNodes.StartAsync(2, new Dictionary<string, (int, double)> { [Batch] = (3, 10) },
+        await using var cluster = await DistributedNodes.StartAsync(2, new Dictionary<string, (int, double)> { [Batch] = (3, 10) },
             new Dictionary<string, string> { ["Tollgate__Leases__Ttl"] = "3s" }, redis.Address);
         var file = TestAudio.SpeechLikeWav();
         var clients = Enumerable.Range(0, 2).Select(node => cluster.Client(node, cluster.Key.Secret)).ToArray();
@@ -83,7 +83,7 @@ public sealed class RedisOutageTests
     public async Task RedisDown_Open_AdmitsUnderTheNodesOwnLimiter_Logged_ThenBackOnRedis()
     {
         await using var redis = await OwnRedis.StartAsync();
-        await using var cluster = await RedisNodes.StartAsync(1, new Dictionary<string, (int, double)> { [Batch] = (1, 10) },
+        await using var cluster = await DistributedNodes.StartAsync(1, new Dictionary<string, (int, double)> { [Batch] = (1, 10) },
             new Dictionary<string, string> { ["Tollgate__Redis__FailureMode"] = "Open" }, redis.Address);
         var file = TestAudio.SpeechLikeWav();
         using var client = cluster.Client(0, cluster.Key.Secret);

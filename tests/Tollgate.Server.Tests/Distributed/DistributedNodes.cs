@@ -4,28 +4,28 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 using Tollgate.Hosting;
 using Tollgate.Infrastructure;
 
 namespace Tollgate.Distributed;
 
 /// <summary>
-/// N real server processes on one Redis (each on 127.0.0.1 on its own port), as distributed mode runs them. Redis is
-/// what makes windows, leases and quotas exact across nodes; the durable store stays SQLite here, one file per node
-/// (one SQLite file shared by several nodes is not a supported deployment): every node starts from a copy of the same
-/// file, made by a seed server that created the organization, user and key, so all of them know the same key.
+/// The real deployment: N server processes (each on 127.0.0.1 on its own port, each with a data folder of its own, so
+/// its own spool) sharing ONE PostgreSQL database (<see cref="Database"/>, a fresh one on TOLLGATE_TEST_POSTGRES,
+/// dropped afterwards) and ONE Redis. A seed server creates the organization, user and key in that database before the
+/// nodes start, so every node knows the same key.
 /// </summary>
-internal sealed class RedisNodes : IAsyncDisposable
+internal sealed class DistributedNodes : IAsyncDisposable
 {
     public const string AdminToken = TollgateServer.AdminToken;
 
     private readonly string _root;
     private readonly Dictionary<string, string> _environment;
 
-    private RedisNodes(string root, Dictionary<string, string> environment, TestKey key)
+    private DistributedNodes(string root, TempPostgresDatabase database, Dictionary<string, string> environment, TestKey key)
     {
         _root = root;
+        Database = database;
         _environment = environment;
         Key = key;
     }
@@ -34,7 +34,10 @@ internal sealed class RedisNodes : IAsyncDisposable
 
     public TestKey Key { get; }
 
-    /// <summary>The environment every node gets (Redis, key prefix, admin token, the test's own settings).</summary>
+    /// <summary>The PostgreSQL database every node stores in (the ledger's rows can be counted there).</summary>
+    public TempPostgresDatabase Database { get; }
+
+    /// <summary>The environment every node gets (PostgreSQL, Redis, key prefix, admin token, the test's own settings).</summary>
     public IReadOnlyDictionary<string, string> Environment => _environment;
 
     /// <summary>The Redis the tests run against: <c>TOLLGATE_TEST_REDIS</c>, set by scripts/test.sh; without it the test fails saying so.</summary>
@@ -42,19 +45,26 @@ internal sealed class RedisNodes : IAsyncDisposable
         ? address
         : throw new InvalidOperationException("TOLLGATE_TEST_REDIS is not set: the multi-node tests need a real redis-server. Run ./scripts/test.sh (it starts one), or start one and set TOLLGATE_TEST_REDIS=127.0.0.1:PORT.");
 
-    public static async Task<RedisNodes> StartAsync(int count, IDictionary<string, (int Concurrency, double Hours)> models,
+    public static async Task<DistributedNodes> StartAsync(int count, IDictionary<string, (int Concurrency, double Hours)> models,
         IDictionary<string, string>? settings = null, string? redis = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "tollgate-tests", "nodes-" + Guid.NewGuid().ToString("N"));
-        var seed = Path.Combine(root, "seed");
+        var database = new TempPostgresDatabase();
         TestKey key;
-        await using (var server = await TollgateServer.StartAsync(dataDirectory: seed))
+        try
         {
-            key = await server.CreateKeyAsync(models);
+            await using var seed = await TollgateServer.StartAsync(
+                new Dictionary<string, string?> { ["ConnectionStrings:Tollgate"] = database.ConnectionString }, dataDirectory: Path.Combine(root, "seed"));
+            key = await seed.CreateKeyAsync(models);
         }
-        SqliteConnection.ClearAllPools();
+        catch
+        {
+            database.Dispose();
+            throw;
+        }
         var environment = new Dictionary<string, string>
         {
+            ["ConnectionStrings__Tollgate"] = database.ConnectionString,
             ["ConnectionStrings__Redis"] = redis ?? TestRedis,
             ["Tollgate__Redis__KeyPrefix"] = "tollgate-test-" + Guid.NewGuid().ToString("N")[..8],
             ["Tollgate__Admin__Token"] = AdminToken,
@@ -64,22 +74,27 @@ internal sealed class RedisNodes : IAsyncDisposable
         {
             environment[k] = v;
         }
-        var nodes = new RedisNodes(root, environment, key);
-        for (var i = 0; i < count; i++)
+        var nodes = new DistributedNodes(root, database, environment, key);
+        try
         {
-            var directory = Path.Combine(root, "node" + i);
-            Directory.CreateDirectory(directory);
-            foreach (var file in Directory.GetFiles(seed, "tollgate.db*"))
+            for (var i = 0; i < count; i++)
             {
-                File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
+                Directory.CreateDirectory(nodes.Folder(i));
             }
+            nodes.Nodes.AddRange(await Task.WhenAll(Enumerable.Range(0, count).Select(i => nodes.StartNodeAsync(i))));
         }
-        nodes.Nodes.AddRange(await Task.WhenAll(Enumerable.Range(0, count).Select(i => nodes.StartNodeAsync(i))));
+        catch
+        {
+            await nodes.DisposeAsync();
+            throw;
+        }
         return nodes;
     }
 
-    private Task<ServerProcess> StartNodeAsync(int index) =>
-        ServerProcess.StartAsync(Path.Combine(_root, "node" + index), _environment);
+    private string Folder(int index) => Path.Combine(_root, "node" + index);
+
+    /// <summary>Starts node <paramref name="index"/> (again, after a kill: same folder, a new port).</summary>
+    public Task<ServerProcess> StartNodeAsync(int index) => ServerProcess.StartAsync(Folder(index), _environment);
 
     public HttpClient Client(int node, string? apiKey = null)
     {
@@ -104,11 +119,14 @@ internal sealed class RedisNodes : IAsyncDisposable
     public Uri WebSocketUri(int node, string pathAndQuery) => new(Nodes[node].Address!.Replace("http://", "ws://") + pathAndQuery);
 
     /// <summary>The pool's leases in flight, as <paramref name="node"/> reports them (Redis's count: the same on every node).</summary>
-    public async Task<int> InFlightAsync(int node, string model)
+    public async Task<int> InFlightAsync(int node, string model) => (await UsageAsync(node, model))["in_flight"]!.GetValue<int>();
+
+    /// <summary>The pool's line of this month's usage report (<c>used_ms</c>, <c>reserved_ms</c>, <c>in_flight</c>, …), as <paramref name="node"/> answers it.</summary>
+    public async Task<JsonObject> UsageAsync(int node, string model)
     {
         using var admin = AdminClient(node);
         var report = await admin.GetFromJsonAsync<JsonObject>($"admin/orgs/{Key.OrgId}/usage");
-        return report!["models"]!.AsArray().Select(m => m!.AsObject()).Single(m => m["model"]!.GetValue<string>() == model)["in_flight"]!.GetValue<int>();
+        return report!["models"]!.AsArray().Select(m => m!.AsObject()).Single(m => m["model"]!.GetValue<string>() == model);
     }
 
     /// <summary>Polls (with a deadline) until the pool's leases in flight reach <paramref name="expected"/>; how long that took.</summary>
@@ -133,6 +151,7 @@ internal sealed class RedisNodes : IAsyncDisposable
         {
             await node.DisposeAsync();
         }
+        Database.Dispose();
         try
         {
             Directory.Delete(_root, recursive: true);
