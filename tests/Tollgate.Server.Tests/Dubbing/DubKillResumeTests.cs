@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -112,7 +111,7 @@ public abstract class DubKillResumeTests(Xunit.Abstractions.ITestOutputHelper ou
 
             // Killed while its generate job is claimed (running), as soon as that is seen.
             var jobs = new SqlJobStore(database, TimeProvider.System);
-            var claimed = await WaitForAsync(async () => await jobs.GetAsync(dubId + ":generate") is { State: not JobState.Queued } job ? job : null);
+            var claimed = await Eventually.WaitForAsync(async () => await jobs.GetAsync(dubId + ":generate") is { State: not JobState.Queued } job ? job : null);
             first.Kill();
             Assert.True(claimed.State == JobState.Running, $"The job ended before the kill: {claimed}\n{first.Output}");
             holder = claimed.ClaimHolder!;
@@ -128,7 +127,7 @@ public abstract class DubKillResumeTests(Xunit.Abstractions.ITestOutputHelper ou
         await using var second = await ServerProcess.StartAsync(Directory, environment);
         using (var client = Client(second.Address!, key))
         {
-            var done = await WaitForAsync(async () =>
+            var done = await Eventually.WaitForAsync(async () =>
             {
                 var body = JsonNode.Parse(await client.GetStringAsync($"v1/me/dubs/{dubId}"))!;
                 var status = body["status"]!.GetValue<string>();
@@ -178,27 +177,13 @@ public abstract class DubKillResumeTests(Xunit.Abstractions.ITestOutputHelper ou
         {
             Assert.Equal(HttpStatusCode.Accepted, preprocess.StatusCode);
         }
-        await WaitForAsync(async () =>
+        await Eventually.WaitForAsync(async () =>
             JsonNode.Parse(await client.GetStringAsync($"v1/me/dubs/{dubId}"))!["status"]!.GetValue<string>() == "preprocessed" ? "" : null);
         using (var generate = await client.PostAsync($"v1/me/dubs/{dubId}/generate", null))
         {
             Assert.Equal(HttpStatusCode.Accepted, generate.StatusCode);
         }
         return dubId;
-    }
-
-    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> look) where T : class
-    {
-        var waited = Stopwatch.StartNew();
-        while (true)
-        {
-            if (await look() is { } found)
-            {
-                return found;
-            }
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(90), "gave up waiting");
-            await Task.Delay(2);
-        }
     }
 
     private static HttpClient Client(string address, string key)

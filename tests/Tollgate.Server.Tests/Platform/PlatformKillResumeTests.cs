@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -59,7 +58,7 @@ public sealed class PlatformKillResumeTests(Xunit.Abstractions.ITestOutputHelper
             jobId = await SubmitAsync(client, audio);
             // Killed once the first file's charges are recorded: the job is then part-way through its files.
             var ledger = new SqlUsageLedger(database);
-            await WaitForAsync(async () => (await ledger.ChargesAsync(key.Org, MonthPeriod.Current(TimeProvider.System))).Count >= 2 ? "" : null);
+            await Eventually.WaitForAsync(async () => (await ledger.ChargesAsync(key.Org, MonthPeriod.Current(TimeProvider.System))).Count >= 2 ? "" : null);
             first.Kill();
             await first.WaitForExitAsync();
             var job = await new SqlJobStore(database, TimeProvider.System).GetAsync("platform:" + jobId);
@@ -71,7 +70,7 @@ public sealed class PlatformKillResumeTests(Xunit.Abstractions.ITestOutputHelper
         await using var second = await ServerProcess.StartAsync(_directory, environment);
         using (var client = Client(second.Address!, key))
         {
-            var done = await WaitForAsync(async () =>
+            var done = await Eventually.WaitForAsync(async () =>
             {
                 var body = JsonNode.Parse(await client.GetStringAsync($"api_service/job_status/{jobId}"))!;
                 return body["status"]!.GetValue<string>() == "completed" ? body : null;
@@ -108,20 +107,6 @@ public sealed class PlatformKillResumeTests(Xunit.Abstractions.ITestOutputHelper
             jobId = answer["job_id"]!.GetValue<string>();
         }
         return jobId!;
-    }
-
-    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> look) where T : class
-    {
-        var waited = Stopwatch.StartNew();
-        while (true)
-        {
-            if (await look() is { } found)
-            {
-                return found;
-            }
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(90), "gave up waiting");
-            await Task.Delay(2);
-        }
     }
 
     private static HttpClient Client(string address, (string Org, string Key) key)
