@@ -1,7 +1,7 @@
 namespace Tollgate.Platform;
 
 /// <summary>
-/// What every <see cref="IPlatformStore"/> must do (SQLite now, PostgreSQL next): inherit and implement
+/// What every <see cref="IPlatformStore"/> must do (on SQLite and on PostgreSQL): inherit and implement
 /// <see cref="CreateStore"/>. Each test makes jobs of its own, so a store may be shared.
 /// </summary>
 public abstract class PlatformStoreContractTests
