@@ -111,6 +111,24 @@ public abstract class PlatformStoreContractTests
     }
 
     [Fact]
+    public async Task AFinalizingUpload_AndAConcurrentExpiry_NeverBothWin()
+    {
+        for (var round = 0; round < 20; round++)
+        {
+            var job = AJob();
+            await Store.CreateJobAsync(job, AFile(job.Id));
+            var expired = job with { Status = PlatformJobStatus.Failed, ErrorCode = "job_expired", CompletedAt = Now, UpdatedAt = Now };
+            var upload = Task.Run(() => Store.AddFileAsync(job.Id, job.OrgId, AFile(job.Id), finalize: true, maxFiles: 10, Now));
+            var expiry = Task.Run(() => Store.UpdateJobAsync(expired, PlatformJobStatus.Pending));
+            var (added, failed) = ((await upload).Status == AddFileStatus.Added, await expiry);
+
+            Assert.True(added != failed, $"round {round}: added {added}, expired {failed}");
+            var stored = (await Store.GetJobAsync(job.Id))!;
+            Assert.Equal(added ? (PlatformJobStatus.Processing, 2) : (PlatformJobStatus.Failed, 1), (stored.Status, stored.Files.Count));
+        }
+    }
+
+    [Fact]
     public async Task Updates_AreCompareAndSet_OnTheStatusRead()
     {
         var job = AJob(PlatformJobStatus.Processing);
