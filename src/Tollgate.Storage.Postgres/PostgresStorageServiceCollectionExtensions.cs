@@ -12,8 +12,8 @@ internal static class PostgresStorageServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the PostgreSQL database behind <paramref name="connectionString"/> (<c>Host=…;Port=…;Database=…;
-    /// Username=…;Password=…</c>) with its migrator, the identity store, the usage ledger, the dubbing store and the job
-    /// store on it, and the blob store in <paramref name="dataDirectory"/> (a folder every node shares when there are
+    /// Username=…;Password=…</c>) with its migrator, the identity store, the usage ledger, the dubbing store, the job
+    /// store and the Platform API store on it, and the blob store in <paramref name="dataDirectory"/> (a folder every node shares when there are
     /// several). The database is migrated once per process, when the first store is made (at start-up: the hosted
     /// services need them), under the migration lock, before any store reads or writes it.
     /// </summary>

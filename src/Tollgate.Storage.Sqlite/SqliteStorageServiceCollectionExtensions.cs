@@ -11,8 +11,6 @@ using Tollgate.Storage.Relational.Identity;
 using Tollgate.Storage.Relational.Jobs;
 using Tollgate.Storage.Relational.Metering;
 using Tollgate.Storage.Sqlite.Health;
-using Tollgate.Platform;
-using Tollgate.Storage.Sqlite.Platform;
 
 namespace Tollgate.Storage.Sqlite;
 
@@ -39,7 +37,6 @@ internal static class SqliteStorageServiceCollectionExtensions
         });
         services.AddSingleton<SqlDatabase>(sp => sp.GetRequiredService<SqliteDatabase>());
         services.AddSqlStores();
-        services.AddSingleton<IPlatformStore>(sp => new SqlitePlatformStore(sp.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<IBlobStore>(new FileSystemBlobStore(dataDirectory));
         // Readiness (/readyz runs every check tagged "ready"): the file answers a fresh connection.
         services.AddHealthChecks().AddCheck<SqliteHealthCheck>(SqliteHealthCheck.Name, tags: [SqliteHealthCheck.ReadinessTag], timeout: TimeSpan.FromSeconds(5));

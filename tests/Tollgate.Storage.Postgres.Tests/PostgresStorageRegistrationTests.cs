@@ -4,6 +4,7 @@ using Tollgate.Dubbing;
 using Tollgate.Identity;
 using Tollgate.Jobs;
 using Tollgate.Metering;
+using Tollgate.Platform;
 
 namespace Tollgate.Storage.Postgres;
 
@@ -33,6 +34,7 @@ public sealed class PostgresStorageRegistrationTests : IDisposable
         Assert.Empty(await services.GetRequiredService<IUsageLedger>().ChargesAsync(org.Id, new Limits.MonthPeriod(2026, 5)));
         Assert.Equal(0, await services.GetRequiredService<IDubbingStore>().CreditsUsedAsync(org.Id, new Limits.MonthPeriod(2026, 5)));
         Assert.Empty(await services.GetRequiredService<IJobStore>().ListAsync());
+        Assert.Empty(await services.GetRequiredService<IPlatformStore>().ListAsync(PlatformJobStatus.Pending));
 
         var blobs = services.GetRequiredService<IBlobStore>();
         await blobs.PutAsync("dubbing/x.input", new MemoryStream([7]));

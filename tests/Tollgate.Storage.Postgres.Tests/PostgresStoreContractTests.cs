@@ -2,10 +2,12 @@ using Tollgate.Dubbing;
 using Tollgate.Identity;
 using Tollgate.Jobs;
 using Tollgate.Metering;
+using Tollgate.Platform;
 using Tollgate.Storage.Relational.Dubbing;
 using Tollgate.Storage.Relational.Identity;
 using Tollgate.Storage.Relational.Jobs;
 using Tollgate.Storage.Relational.Metering;
+using Tollgate.Storage.Relational.Platform;
 
 namespace Tollgate.Storage.Postgres;
 
@@ -43,6 +45,15 @@ public sealed class PostgresJobStoreTests : JobStoreContractTests, IDisposable
     private readonly TempSchema _schema = new();
 
     protected override IJobStore CreateStore(TimeProvider time) => new SqlJobStore(_schema.Open(), time);
+
+    public void Dispose() => _schema.Dispose();
+}
+
+public sealed class PostgresPlatformStoreTests : PlatformStoreContractTests, IDisposable
+{
+    private readonly TempSchema _schema = new();
+
+    protected override IPlatformStore CreateStore() => new SqlPlatformStore(_schema.Open());
 
     public void Dispose() => _schema.Dispose();
 }

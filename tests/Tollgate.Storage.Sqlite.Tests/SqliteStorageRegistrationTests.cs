@@ -3,6 +3,7 @@ using Tollgate.Blobs;
 using Tollgate.Dubbing;
 using Tollgate.Identity;
 using Tollgate.Metering;
+using Tollgate.Platform;
 
 namespace Tollgate.Storage.Sqlite;
 
@@ -24,6 +25,7 @@ public sealed class SqliteStorageRegistrationTests : IDisposable
         Assert.Equal(org, await identity.GetOrganizationAsync(org.Id));
         Assert.Empty(await services.GetRequiredService<IUsageLedger>().ChargesAsync(org.Id, new Limits.MonthPeriod(2026, 5)));
         Assert.Equal(0, await services.GetRequiredService<IDubbingStore>().CreditsUsedAsync(org.Id, new Limits.MonthPeriod(2026, 5)));
+        Assert.Empty(await services.GetRequiredService<IPlatformStore>().ListAsync(PlatformJobStatus.Pending));
 
         var blobs = services.GetRequiredService<IBlobStore>();
         await blobs.PutAsync("dubbing/x.input", new MemoryStream([7]));

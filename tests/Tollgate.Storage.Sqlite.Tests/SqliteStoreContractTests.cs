@@ -40,7 +40,7 @@ public sealed class SqlitePlatformStoreTests : Tollgate.Platform.PlatformStoreCo
 {
     private readonly TempStore _file = new();
 
-    protected override Tollgate.Platform.IPlatformStore CreateStore() => new Platform.SqlitePlatformStore(_file.Open());
+    protected override Tollgate.Platform.IPlatformStore CreateStore() => new Relational.Platform.SqlPlatformStore(_file.Open());
 
     public void Dispose() => _file.Dispose();
 }

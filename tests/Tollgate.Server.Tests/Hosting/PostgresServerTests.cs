@@ -113,6 +113,48 @@ public sealed class PostgresServerTests : IDisposable
         Assert.Equal((long)PostgresMigrator.Scripts.Count, _database.Scalar($"SELECT COUNT(*) FROM {PostgresMigrator.JournalTable}"));
     }
 
+    [Fact]
+    public async Task APlatformJob_OnPostgres_IsStoredThere_AndAnotherNodeAnswersItsStatus()
+    {
+        var environment = Environment(AdminToken);
+        await using var first = await ServerProcess.StartAsync(Folder("first"), environment);
+        using var admin = Admin(first.Address!, AdminToken);
+        var orgId = await CreateAsync(admin, "admin/orgs", new { name = "Acme" });
+        var userId = await CreateAsync(admin, $"admin/orgs/{orgId}/users", new { name = "ada" });
+        using var issued = await admin.PostAsJsonAsync($"admin/orgs/{orgId}/users/{userId}/keys",
+            new { models = new Dictionary<string, object> { ["velma-2-stt-batch"] = new { concurrency = 2, monthly_audio_hours = 1.0 } } });
+        Assert.Equal(HttpStatusCode.Created, issued.StatusCode);
+        var key = (await issued.Content.ReadFromJsonAsync<JsonObject>())!["key"]!.GetValue<string>();
+
+        using var platform = new HttpClient { BaseAddress = new Uri(first.Address + "/") };
+        platform.DefaultRequestHeaders.Add("accountuuid", orgId);
+        platform.DefaultRequestHeaders.Add("apikey", key);
+        var body = new JsonObject { ["audio_base64"] = Convert.ToBase64String(TestAudio.SpeechLikeWav()), ["file_extension"] = "wav", ["finalize_job"] = false };
+        using var opened = await platform.PostAsync("api_service", new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, opened.StatusCode);
+        var jobId = (await opened.Content.ReadFromJsonAsync<JsonObject>())!["job_id"]!.GetValue<string>();
+        body["job_id"] = jobId;
+        body["finalize_job"] = true;
+        using var finalized = await platform.PostAsync("api_service", new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, finalized.StatusCode);
+
+        // Another node on the same database (its own, empty data folder) answers the job's status from PostgreSQL.
+        await using var second = await ServerProcess.StartAsync(Folder("second"), environment);
+        using var poll = new HttpClient { BaseAddress = new Uri(second.Address + "/") };
+        poll.DefaultRequestHeaders.Add("accountuuid", orgId);
+        poll.DefaultRequestHeaders.Add("apikey", key);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        JsonObject status;
+        while ((status = (await poll.GetFromJsonAsync<JsonObject>($"api_service/job_status/{jobId}"))!)["status"]!.GetValue<string>() != "completed")
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"The job did not complete: {status.ToJsonString()}");
+            await Task.Delay(50);
+        }
+        Assert.Equal(2, status["files"]!.AsArray().Count);
+        Assert.Equal(2L, _database.Scalar("SELECT COUNT(*) FROM platform_files"));
+        Assert.Equal(1L, _database.Scalar("SELECT COUNT(*) FROM platform_jobs WHERE status = 'completed'"));
+    }
+
     private Dictionary<string, string> Environment(string? adminToken)
     {
         var environment = new Dictionary<string, string> { ["ConnectionStrings__Tollgate"] = _database.ConnectionString };

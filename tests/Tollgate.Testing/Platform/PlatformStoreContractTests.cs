@@ -1,7 +1,7 @@
 namespace Tollgate.Platform;
 
 /// <summary>
-/// What every <see cref="IPlatformStore"/> must do (SQLite now, PostgreSQL next): inherit and implement
+/// What every <see cref="IPlatformStore"/> must do (on SQLite and on PostgreSQL): inherit and implement
 /// <see cref="CreateStore"/>. Each test makes jobs of its own, so a store may be shared.
 /// </summary>
 public abstract class PlatformStoreContractTests
@@ -108,6 +108,24 @@ public abstract class PlatformStoreContractTests
             Task.Run(() => Store.AddFileAsync(job.Id, job.OrgId, AFile(job.Id), finalize: true, maxFiles: 100, Now))));
         Assert.Single(outcomes, o => o.Status == AddFileStatus.Added);
         Assert.Equal(2, (await Store.GetJobAsync(job.Id))!.Files.Count);
+    }
+
+    [Fact]
+    public async Task AFinalizingUpload_AndAConcurrentExpiry_NeverBothWin()
+    {
+        for (var round = 0; round < 20; round++)
+        {
+            var job = AJob();
+            await Store.CreateJobAsync(job, AFile(job.Id));
+            var expired = job with { Status = PlatformJobStatus.Failed, ErrorCode = "job_expired", CompletedAt = Now, UpdatedAt = Now };
+            var upload = Task.Run(() => Store.AddFileAsync(job.Id, job.OrgId, AFile(job.Id), finalize: true, maxFiles: 10, Now));
+            var expiry = Task.Run(() => Store.UpdateJobAsync(expired, PlatformJobStatus.Pending));
+            var (added, failed) = ((await upload).Status == AddFileStatus.Added, await expiry);
+
+            Assert.True(added != failed, $"round {round}: added {added}, expired {failed}");
+            var stored = (await Store.GetJobAsync(job.Id))!;
+            Assert.Equal(added ? (PlatformJobStatus.Processing, 2) : (PlatformJobStatus.Failed, 1), (stored.Status, stored.Files.Count));
+        }
     }
 
     [Fact]
