@@ -33,13 +33,13 @@ internal static class TollgateHostingExtensions
         try
         {
             services.AddTollgateStorage(builder.Configuration);
+            services.AddStoreCaches();
         }
         catch (InvalidOperationException ex)
         {
             // Store selection only fails on ConnectionStrings:Tollgate: reported with every other bad setting.
             services.AddSingleton(new StartupProblem(ex.Message));
         }
-        services.AddStoreCaches();
         // Uploads are spooled in the data directory unless a folder is named (so one volume holds all of Tollgate's files).
         services.AddOptions<TollgateOptions>().PostConfigure<DataDirectory>((o, data) => o.SpoolDirectory = ResolveSpoolDirectory(o.SpoolDirectory, data));
         services.AddValidatedOptions<LeftoverOptions>(LeftoverOptions.SectionPath, static o => o.Validate());

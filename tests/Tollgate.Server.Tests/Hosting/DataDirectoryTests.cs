@@ -81,7 +81,7 @@ public sealed class DataDirectoryTests : IDisposable
         }));
         Assert.Contains("ConnectionStrings:Tollgate", unreadable.Message);
 
-        var noDatabase = await Assert.ThrowsAsync<InvalidOperationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
+        var noDatabase = await Assert.ThrowsAsync<ConfigurationException>(() => TollgateServer.StartAsync(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Tollgate"] = "Host=db.internal;Username=tollgate;Password=s3cret-pw",
         }));
