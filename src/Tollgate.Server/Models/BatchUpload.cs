@@ -156,7 +156,8 @@ internal sealed class BatchUpload : IAsyncDisposable
 
     /// <summary>
     /// The part's file name. A malformed RFC 5987 <c>filename*</c> makes ASP.NET's parser throw
-    /// ArgumentNullException (found by fuzzing: it escaped as a 500), so it is a bad request here.
+    /// ArgumentNullException, and one naming a charset .NET refuses (<c>UTF-7''…</c>) NotSupportedException (both
+    /// found by fuzzing: they escaped as a 500), so either is a bad request here.
     /// </summary>
     private static bool TryFileName(ContentDispositionHeaderValue disposition, out string? fileName)
     {
@@ -165,7 +166,7 @@ internal sealed class BatchUpload : IAsyncDisposable
             fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
             return true;
         }
-        catch (ArgumentException)
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
         {
             fileName = null;
             return false;

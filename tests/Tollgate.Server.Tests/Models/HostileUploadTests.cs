@@ -55,6 +55,16 @@ public sealed class HostileUploadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AFilenameStarInACharsetDotNetRefuses_Is400_NotA500()
+    {
+        // filename*=UTF-7''… makes ASP.NET's header parser throw NotSupportedException (found by fuzzing: it was a 500).
+        var body = Part("Content-Disposition: form-data; name=\"upload_file\"; filename*=UTF-7''%C", TestAudio.SpeechLikeWav()) + End;
+        using var response = await PostRawAsync(body);
+        await BatchEndpointTests.AssertErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request", null);
+        Assert.True(!Directory.Exists(SpoolDirectory) || !Directory.EnumerateFiles(SpoolDirectory).Any(), "nothing spooled");
+    }
+
+    [Fact]
     public async Task AnOggWhoseLastGranuleOverflowsAMillisecondCount_Is400_AndChargesNothing()
     {
         // Before: granule × 1000 wrapped to a negative duration, which passed the minimum-duration check and was
