@@ -345,6 +345,8 @@ public sealed class RedisDistributionTests
 
         public Task<IReadOnlyList<UsageCharge>> ChargesAsync(string orgId, MonthPeriod period, CancellationToken ct = default) =>
             _inner.ChargesAsync(orgId, period, ct);
+
+        public Task<IReadOnlyList<UsageCharge>> PageAsync(UsageChargeQuery query, CancellationToken ct = default) => _inner.PageAsync(query, ct);
     }
 
     private sealed class TestMeterFactory : IMeterFactory

@@ -100,5 +100,6 @@ public class AdmissionDecisionBenchmarks
         public Task<IReadOnlyList<ModelUsageTotal>> MonthTotalsAsync(string orgId, MonthPeriod period, CancellationToken ct = default) =>
             Task.FromResult<IReadOnlyList<ModelUsageTotal>>([]);
         public Task<IReadOnlyList<UsageCharge>> ChargesAsync(string orgId, MonthPeriod period, CancellationToken ct = default) => throw new InvalidOperationException();
+        public Task<IReadOnlyList<UsageCharge>> PageAsync(UsageChargeQuery query, CancellationToken ct = default) => throw new InvalidOperationException();
     }
 }

@@ -15,6 +15,14 @@ public interface IUsageLedger
     Task<IReadOnlyList<UsageCharge>> ChargesAsync(string orgId, MonthPeriod period, CancellationToken ct = default);
 
     /// <summary>
+    /// One page of an organization's rows for export (billing), in export order: <see cref="UsageCharge.At"/> ascending,
+    /// then <see cref="UsageCharge.RequestId"/> in ordinal order, filtered as <paramref name="query"/> says. Reading on
+    /// from <see cref="LedgerPosition.Of"/> the last row returned neither skips nor repeats a row, even among rows of
+    /// the same millisecond.
+    /// </summary>
+    Task<IReadOnlyList<UsageCharge>> PageAsync(UsageChargeQuery query, CancellationToken ct = default);
+
+    /// <summary>
     /// How many distinct keys were charged in an organization's month: for <paramref name="model"/>, or for every model
     /// when it is null (a pooled quota refusal says through how many keys the pool was used). The default reads
     /// <see cref="ChargesAsync"/>; a store overrides it with one aggregate query.

@@ -63,6 +63,51 @@ internal sealed class SqlUsageLedger : IUsageLedger
             _db.ReadTime(r.At)))];
     }
 
+    public async Task<IReadOnlyList<UsageCharge>> PageAsync(UsageChargeQuery query, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1, nameof(query));
+        // Only the conditions asked for, so each engine sees a plain range on its (org_id, [period,] at, request_id) index.
+        var sql = new System.Text.StringBuilder(
+            "SELECT request_id, org_id, user_id, key_id, model, ms, period, at FROM usage_charges WHERE org_id = @OrgId");
+        var parameters = new DynamicParameters();
+        parameters.Add("OrgId", query.OrgId);
+        if (query.Period is { } period)
+        {
+            sql.Append(" AND period = @Period");
+            parameters.Add("Period", period.ToString());
+        }
+        if (query.Since is { } since)
+        {
+            // Stored times are whole milliseconds: "at or after" a time between two of them starts at the next one.
+            sql.Append(" AND at >= @Since");
+            parameters.Add("Since", _db.Time(CeilingToMillisecond(since)));
+        }
+        if (query.After is { } after)
+        {
+            // Row values: both engines compare them in order and walk the index from there.
+            sql.Append(" AND (at, request_id) > (@AfterAt, @AfterId)");
+            parameters.Add("AfterAt", _db.Time(after.At));
+            parameters.Add("AfterId", after.RequestId);
+        }
+        sql.Append(" ORDER BY at, request_id LIMIT @Limit");
+        parameters.Add("Limit", query.Limit);
+
+        await using var c = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var rows = await c.QueryAsync<(string RequestId, string OrgId, string UserId, string KeyId, string Model, long Ms, string Period, object At)>(
+            new CommandDefinition(sql.ToString(), parameters, cancellationToken: ct)).ConfigureAwait(false);
+        return [.. rows.Select(r => new UsageCharge(r.RequestId, r.OrgId, r.UserId, r.KeyId, r.Model, r.Ms,
+            MonthPeriod.TryParse(r.Period, out var p) ? p : throw new FormatException($"Ledger row {r.RequestId} has period '{r.Period}', not YYYY-MM."),
+            _db.ReadTime(r.At)))];
+    }
+
+    private static DateTimeOffset CeilingToMillisecond(DateTimeOffset at)
+    {
+        var ticks = at.UtcTicks;
+        var below = ticks % TimeSpan.TicksPerMillisecond;
+        return new DateTimeOffset(below == 0 ? ticks : ticks - below + TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
+    }
+
     public async Task<int> KeyCountAsync(string orgId, string? model, MonthPeriod period, CancellationToken ct = default)
     {
         await using var c = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);

@@ -98,5 +98,8 @@ public sealed class MeteredCallTests
 
         public Task<IReadOnlyList<UsageCharge>> ChargesAsync(string orgId, MonthPeriod period, CancellationToken ct = default) =>
             Task.FromResult<IReadOnlyList<UsageCharge>>([]);
+
+        public Task<IReadOnlyList<UsageCharge>> PageAsync(UsageChargeQuery query, CancellationToken ct = default) =>
+            Task.FromResult<IReadOnlyList<UsageCharge>>([]);
     }
 }

@@ -129,6 +129,8 @@ public sealed class ErrorShapeTests
 
         public Task<IReadOnlyList<UsageCharge>> ChargesAsync(string orgId, Limits.MonthPeriod period, CancellationToken ct = default) =>
             inner.ChargesAsync(orgId, period, ct);
+
+        public Task<IReadOnlyList<UsageCharge>> PageAsync(UsageChargeQuery query, CancellationToken ct = default) => inner.PageAsync(query, ct);
     }
 
     /// <summary>The real identity store, except that listing organizations throws (a bug, as far as the client can tell).</summary>

@@ -51,4 +51,20 @@ public sealed class MemoryLedger : IUsageLedger
             return Task.FromResult(rows);
         }
     }
+
+    public Task<IReadOnlyList<UsageCharge>> PageAsync(UsageChargeQuery query, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1, nameof(query));
+        lock (Rows)
+        {
+            IReadOnlyList<UsageCharge> rows = [.. Rows
+                .Where(r => r.OrgId == query.OrgId)
+                .Where(r => query.Period is not { } period || r.Period == period)
+                .Where(r => query.Since is not { } since || r.At >= since)
+                .Where(r => query.After is not { } after || r.At > after.At || (r.At == after.At && string.CompareOrdinal(r.RequestId, after.RequestId) > 0))
+                .OrderBy(r => r.At).ThenBy(r => r.RequestId, StringComparer.Ordinal)
+                .Take(query.Limit)];
+            return Task.FromResult(rows);
+        }
+    }
 }

@@ -108,4 +108,101 @@ public abstract class UsageLedgerContractTests
         Assert.Equal([earlier, later], await Ledger.ChargesAsync(org, May));
         Assert.Empty(await Ledger.ChargesAsync(org, June));
     }
+
+    /// <summary>Reads every page of <paramref name="query"/>, each after the last row of the one before.</summary>
+    protected async Task<List<List<UsageCharge>>> AllPagesAsync(UsageChargeQuery query)
+    {
+        var pages = new List<List<UsageCharge>>();
+        while (true)
+        {
+            var page = (await Ledger.PageAsync(query)).ToList();
+            if (page.Count == 0)
+            {
+                return pages;
+            }
+            Assert.True(page.Count <= query.Limit, $"{page.Count} rows on a page of {query.Limit}");
+            pages.Add(page);
+            query = query with { After = LedgerPosition.Of(page[^1]) };
+        }
+    }
+
+    [Fact]
+    public async Task Pages_AreTheOrganizationsRows_InTimeThenRequestIdOrder_NoneSkippedOrRepeated_EvenWithinOneMillisecond()
+    {
+        var org = NewOrg();
+        var at = May.Start.AddDays(4).AddMilliseconds(250);
+        // Seven rows in one millisecond, written in an order unrelated to their ids, around rows just before and after.
+        var same = new[] { "req_e", "req_a", "req_g", "req_c", "req_b", "req_f", "req_d" }
+            .Select((id, i) => Charge(org, "velma-2-stt-batch", 100 + i, May, at, id + org)).ToList();
+        var before = Charge(org, "velma-2-stt-streaming", 7, May, at.AddMilliseconds(-1), "req_z" + org);
+        var after = Charge(org, "velma-2-stt-batch", 9, May, at.AddMilliseconds(1), "req_0" + org);
+        foreach (var charge in same.Take(3).Append(after).Concat(same.Skip(3)).Append(before))
+        {
+            Assert.True(await Ledger.AppendAsync(charge));
+        }
+        await Ledger.AppendAsync(Charge(NewOrg(), "velma-2-stt-batch", 1, May, at, "req_a" + org + "x"));
+
+        List<UsageCharge> expected = [before, .. same.OrderBy(c => c.RequestId, StringComparer.Ordinal), after];
+        foreach (var limit in new[] { 1, 2, 3, 4, 9, 100 })
+        {
+            var pages = await AllPagesAsync(new UsageChargeQuery(org, limit));
+            Assert.Equal(expected, pages.SelectMany(p => p));
+            Assert.All(pages.SkipLast(1), p => Assert.Equal(limit, p.Count));
+        }
+    }
+
+    [Fact]
+    public async Task APage_OfAMonth_HoldsTheRowsChargedToIt_SoItsSumIsTheMonthsTotal()
+    {
+        var org = NewOrg();
+        var may = Charge(org, "velma-2-stt-batch", 1_000, May, May.Start.AddDays(9));
+        // Admitted in May, settled in June: May's, as the month totals count it.
+        var lateMay = Charge(org, "velma-2-stt-streaming", 2_500, May, June.Start.AddSeconds(2));
+        var june = Charge(org, "velma-2-stt-batch", 4_000, June, June.Start.AddSeconds(1));
+        foreach (var c in new[] { june, lateMay, may })
+        {
+            await Ledger.AppendAsync(c);
+        }
+
+        var rows = (await AllPagesAsync(new UsageChargeQuery(org, 1) { Period = May })).SelectMany(p => p).ToList();
+        Assert.Equal([may, lateMay], rows);
+        Assert.Equal((await Ledger.MonthTotalsAsync(org, May)).Sum(t => t.Milliseconds), rows.Sum(r => r.Milliseconds));
+        Assert.Equal([june], await Ledger.PageAsync(new UsageChargeQuery(org, 10) { Period = June }));
+        Assert.Empty(await Ledger.PageAsync(new UsageChargeQuery(org, 10) { Period = new MonthPeriod(2026, 7) }));
+    }
+
+    [Fact]
+    public async Task Since_KeepsTheRowsAtOrAfterThatTime_AndCombinesWithAMonthAndAPosition()
+    {
+        var org = NewOrg();
+        var t = May.Start.AddDays(20);
+        var rows = Enumerable.Range(0, 5).Select(i => Charge(org, "velma-2-stt-batch", 10 * (i + 1), May, t.AddSeconds(i), $"req_{i}{org}")).ToList();
+        var june = Charge(org, "velma-2-stt-batch", 99, June, June.Start);
+        foreach (var c in rows.Append(june))
+        {
+            await Ledger.AppendAsync(c);
+        }
+
+        Assert.Equal([rows[2], rows[3], rows[4], june], await Ledger.PageAsync(new UsageChargeQuery(org, 10) { Since = t.AddSeconds(2) }));
+        // Between two stored milliseconds: from the next one on.
+        Assert.Equal([rows[3], rows[4], june], await Ledger.PageAsync(new UsageChargeQuery(org, 10) { Since = t.AddSeconds(2).AddTicks(1) }));
+        Assert.Equal([rows[2], rows[3], rows[4]], await Ledger.PageAsync(new UsageChargeQuery(org, 10) { Since = t.AddSeconds(2), Period = May }));
+        Assert.Equal([rows[4]], await Ledger.PageAsync(new UsageChargeQuery(org, 10) { Since = t.AddSeconds(2), Period = May, After = LedgerPosition.Of(rows[3]) }));
+        Assert.Empty(await Ledger.PageAsync(new UsageChargeQuery(org, 10) { Since = June.End }));
+    }
+
+    [Fact]
+    public async Task APage_AfterThePosition_OfARowNeverWritten_StartsAtTheNextRowThatWas()
+    {
+        var org = NewOrg();
+        var at = May.Start.AddHours(3);
+        var a = Charge(org, "velma-2-stt-batch", 1, May, at, "req_a" + org);
+        var c = Charge(org, "velma-2-stt-batch", 3, May, at, "req_c" + org);
+        await Ledger.AppendAsync(c);
+        await Ledger.AppendAsync(a);
+
+        Assert.Equal([c], await Ledger.PageAsync(new UsageChargeQuery(org, 10) { After = new LedgerPosition(at, "req_b" + org) }));
+        Assert.Equal([a, c], await Ledger.PageAsync(new UsageChargeQuery(org, 10) { After = new LedgerPosition(at.AddMilliseconds(-1), "req_z") }));
+        Assert.Empty(await Ledger.PageAsync(new UsageChargeQuery(org, 10) { After = LedgerPosition.Of(c) }));
+    }
 }
