@@ -10,7 +10,7 @@ namespace Tollgate.Client.Admin;
 /// <c>Authorization: Bearer &lt;admin token&gt;</c>; every error answer becomes a <see cref="TollgateApiException"/>.
 /// </summary>
 /// <remarks>Thread-safe; one instance can serve many concurrent calls.</remarks>
-public sealed class TollgateAdminClient : IDisposable
+public sealed partial class TollgateAdminClient : IDisposable
 {
     private readonly HttpClient _http;
     private readonly bool _ownsHttpClient;

@@ -45,6 +45,7 @@ internal static class AdminApi
             .WithName("GetUsage")
             .WithSummary("Audio hours used, limit, remaining and reset per model for a month (default: this month), and requests in flight.")
             .Produces<UsageReportDto>().Refuses(400, 404);
+        admin.MapUsageExport();
         return app;
     }
 
