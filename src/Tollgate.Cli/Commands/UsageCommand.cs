@@ -37,6 +37,7 @@ internal static class UsageCommand
             output.Line($"Organization {report.OrgId}, {report.Month} (resets {Tables.Time(report.ResetAt)})");
             output.Write(Tables.Usage(report));
         }, ct));
+        command.Subcommands.Add(UsageExportCommand.Create(context));
         return command;
     }
 
