@@ -12,8 +12,9 @@ namespace Tollgate.Benchmarks.Load;
 /// to a core the server does not use. Several nodes: each <c>--also URL</c> adds a target (worker <c>i</c> sends to
 /// target <c>i mod n</c>, a round robin by connection), and <c>--server-pid</c> / <c>--alloc-socket</c> may be
 /// repeated (the figures are the sum over the nodes). With <c>--redis HOST:PORT</c> it also reads Redis's
-/// <c>INFO commandstats</c> before and after the measured window and prints <c>redis_cmds_per_req</c> (every command
-/// the servers sent, each script call one; the load generator's own INFO calls left out).
+/// <c>INFO commandstats</c> before and after the measured window and prints <c>redis_scripts_per_req</c> (EVAL/EVALSHA
+/// calls: Tollgate's decisions are one script each, one round trip) and <c>redis_cmds_per_req</c> (every command Redis
+/// ran, the commands inside the scripts included; the load generator's own INFO calls left out).
 /// </summary>
 public static class LoadGenerator
 {
@@ -48,7 +49,7 @@ public static class LoadGenerator
         var redis = StringOption(args, "--redis");
         var cpuBefore = serverPids.Sum(ServerCpuSeconds);
         var allocatedBefore = AllocatedBytes(allocSockets);
-        var redisBefore = redis is null ? 0 : RedisCommands(redis);
+        var redisBefore = redis is null ? default : RedisCommands(redis);
         var samples = new List<long>[connections];
         var statuses = new Dictionary<int, long>();
         var errors = 0L;
@@ -68,13 +69,14 @@ public static class LoadGenerator
         });
         var elapsed = clock.Elapsed.TotalSeconds;
         var cpu = serverPids.Sum(ServerCpuSeconds) - cpuBefore;
-        var redisCommands = redis is null ? 0 : RedisCommands(redis) - redisBefore;
+        var redisAfter = redis is null ? default : RedisCommands(redis);
+        var (redisScripts, redisCommands) = (redisAfter.Scripts - redisBefore.Scripts, redisAfter.All - redisBefore.All);
         var allocated = allocatedBefore < 0 ? -1 : AllocatedBytes(allocSockets) - allocatedBefore;
         var all = samples.Where(s => s is not null).SelectMany(s => s).Order().ToArray();
         double Percentile(double p) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(all.Length * p))] * 1000.0 / Stopwatch.Frequency;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"rps={all.Length / elapsed:0} p50_ms={Percentile(0.50):0.000} p99_ms={Percentile(0.99):0.000} cpu_us_per_req={(all.Length == 0 ? 0 : cpu * 1e6 / all.Length):0.0} bytes_per_req={(all.Length == 0 || allocated < 0 ? 0 : (double)allocated / all.Length):0} errors={errors} status={string.Join(',', statuses.Select(s => $"{s.Key}x{s.Value}"))}")
-            + (redis is null ? "" : string.Create(CultureInfo.InvariantCulture, $" redis_cmds_per_req={(all.Length == 0 ? 0 : (double)redisCommands / all.Length):0.00}")));
+            + (redis is null ? "" : string.Create(CultureInfo.InvariantCulture, $" redis_scripts_per_req={(all.Length == 0 ? 0 : (double)redisScripts / all.Length):0.00} redis_cmds_per_req={(all.Length == 0 ? 0 : (double)redisCommands / all.Length):0.00}")));
         return 0;
     }
 
@@ -130,10 +132,10 @@ public static class LoadGenerator
     }
 
     /// <summary>
-    /// The commands Redis has run so far (the sum of <c>calls</c> in <c>INFO commandstats</c>, less the INFO calls, so
-    /// these reads do not count themselves), over a plain RESP connection.
+    /// The scripts (EVAL, EVALSHA) and all the commands Redis has run so far (sums of <c>calls</c> in
+    /// <c>INFO commandstats</c>, less the INFO calls, so these reads do not count themselves), over a plain RESP connection.
     /// </summary>
-    private static long RedisCommands(string address)
+    private static (long Scripts, long All) RedisCommands(string address)
     {
         var (host, port) = (address[..address.LastIndexOf(':')], int.Parse(address[(address.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture));
         using var tcp = new System.Net.Sockets.TcpClient(host, port);
@@ -155,7 +157,7 @@ public static class LoadGenerator
             }
             read += n;
         }
-        var total = 0L;
+        var (scripts, total) = (0L, 0L);
         foreach (var line in new string(text).Split('\n'))
         {
             // cmdstat_evalsha:calls=123,usec=...
@@ -164,9 +166,14 @@ public static class LoadGenerator
                 continue;
             }
             var calls = line[(line.IndexOf("calls=", StringComparison.Ordinal) + 6)..];
-            total += long.Parse(calls[..calls.IndexOf(',')], CultureInfo.InvariantCulture);
+            var count = long.Parse(calls[..calls.IndexOf(',')], CultureInfo.InvariantCulture);
+            total += count;
+            if (line.StartsWith("cmdstat_eval", StringComparison.Ordinal))
+            {
+                scripts += count;
+            }
         }
-        return total;
+        return (scripts, total);
     }
 
     private static IEnumerable<string> Options(string[] args, string name) =>
