@@ -4,6 +4,12 @@
 #   me        GET /v1/me through Tollgate's whole pipeline and endpoint   vs bare Kestrel serving the same body;
 #   pipeline  GET /v1/pipeline: Tollgate's admission alone (key, four rate windows, X-RateLimit-* headers) in front
 #             of a fixed body (Tollgate.Benchmarks pipeline-server)        vs bare Kestrel serving the same body.
+#   stores    GET /v1/me on the embedded store (SQLite, in-process limits) vs on PostgreSQL + Redis vs bare Kestrel, in
+#             one run (PostgreSQL and Redis: throwaway ones from scripts/services, pinned to core 1 with the load
+#             generator; each line also gives the Redis commands per request, from INFO commandstats).
+#   nodes     GET /v1/me on PostgreSQL + Redis: one node vs two nodes (both on core 0, the same CPU as the one node)
+#             behind the load generator's round robin (connection i goes to node i mod 2); CPU and bytes are the
+#             nodes' sum.
 #   platform  the Platform API against the Models API batch call, one Tollgate server each: POST /api/velma-2-stt-batch
 #             (multipart, a 1 MB WAV: the baseline), POST /api_service (the same WAV as base64 JSON: accepted, stored and
 #             processed in the background) and GET /api_service/job_status/{id} of a completed job.
@@ -18,13 +24,28 @@ connections=${CONNECTIONS:-32}
 scenarios=${SCENARIOS:-me pipeline}
 dotnet build src/Tollgate.Server -c Release -v quiet -nologo
 dotnet build bench/Tollgate.Benchmarks -c Release -v quiet -nologo
+case " $scenarios " in
+  *" stores "*|*" nodes "*) distributed=1 ;;
+  *) distributed= ;;
+esac
 server_dll=$PWD/src/Tollgate.Server/bin/Release/net10.0/Tollgate.Server.dll
 bench_dll=$PWD/bench/Tollgate.Benchmarks/bin/Release/net10.0/Tollgate.Benchmarks.dll
 data=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$data"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; [ -z "$distributed" ] || { postgres_stop; redis_stop; }; rm -rf "$data"' EXIT
 port=5091
 url=http://127.0.0.1:$port
+url2=http://127.0.0.1:$((port + 1))
 socket=$data/alloc.sock
+socket2=$data/alloc2.sock
+if [ -n "$distributed" ]; then
+  source scripts/services/postgres.sh
+  source scripts/services/redis.sh
+  postgres_start
+  redis_start
+  # The stores get core 1 with the load generator; the gateway nodes keep core 0 to themselves.
+  taskset -a -c -p 1 "$(head -n 1 "$POSTGRES_DIR/data/postmaster.pid")" > /dev/null
+  taskset -a -c -p 1 "$(cat "$REDIS_DIR/redis.pid")" > /dev/null
+fi
 
 wait_up() { for _ in $(seq 1 150); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "server did not start" >&2; exit 1; }
 
@@ -58,6 +79,18 @@ open(f'{d}/upload.json', 'w').write(json.dumps({"audio_base64": base64.b64encode
 PY
 kill $first; wait $first 2>/dev/null || true
 
+# PostgreSQL + Redis: the same settings on the shared stores; a first start migrates the database and prints its demo key.
+distributed_env=()
+if [ -n "$distributed" ]; then
+  distributed_env=(ConnectionStrings__Tollgate="$TOLLGATE_TEST_POSTGRES" ConnectionStrings__Redis="$TOLLGATE_TEST_REDIS")
+  taskset -c 0 env "${tollgate_env[@]}" "${distributed_env[@]}" dotnet "$server_dll" --urls $url > "$data/server-pg.log" 2>&1 &
+  first=$!
+  wait_up $url/docs
+  sleep 1
+  key_pg=$(grep -oE 'tgk_[A-Za-z0-9]{30}_[A-Za-z0-9]{6}' "$data/server-pg.log" | head -n 1)
+  kill $first; wait $first 2>/dev/null || true
+fi
+
 start_server() {
   local probe=(DOTNET_STARTUP_HOOKS="$bench_dll" TOLLGATE_ALLOC_SOCKET="$socket")
   if [ -n "${PROFILE_DIR:-}" ]; then mkdir -p "$PROFILE_DIR"; probe+=(TOLLGATE_ALLOC_PROFILE="$PROFILE_DIR/$2.txt"); fi
@@ -65,8 +98,18 @@ start_server() {
     tollgate) taskset -c 0 env "${tollgate_env[@]}" "${probe[@]}" dotnet "$server_dll" --urls $url > /dev/null 2>&1 & ;;
     pipeline) taskset -c 0 env "${tollgate_env[@]}" "${probe[@]}" dotnet "$bench_dll" pipeline-server --urls $url > /dev/null 2>&1 & ;;
     bare)     taskset -c 0 env "${probe[@]}" dotnet "$bench_dll" bare-server --urls $url > /dev/null 2>&1 & ;;
+    distributed) taskset -c 0 env "${tollgate_env[@]}" "${distributed_env[@]}" "${probe[@]}" dotnet "$server_dll" --urls $url > /dev/null 2>&1 & ;;
   esac
   pid=$!
+}
+
+# The second node of the nodes scenario: its own port, spool and allocation socket.
+start_second() {
+  local probe=(DOTNET_STARTUP_HOOKS="$bench_dll" TOLLGATE_ALLOC_SOCKET="$socket2")
+  mkdir -p "$data/spool2"
+  taskset -c 0 env "${tollgate_env[@]}" "${distributed_env[@]}" Tollgate__SpoolDirectory="$data/spool2" "${probe[@]}" \
+    dotnet "$server_dll" --urls $url2 > /dev/null 2>&1 &
+  pid2=$!
 }
 
 for run in $(seq 1 "$runs"); do
@@ -75,6 +118,8 @@ for run in $(seq 1 "$runs"); do
       me) path=/v1/me; targets="tollgate bare" ;;
       pipeline) path=/v1/pipeline; targets="pipeline bare" ;;
       platform) targets="models submit status" ;;
+      stores) path=/v1/me; targets="tollgate distributed bare" ;;
+      nodes) path=/v1/me; targets="one two" ;;
       *) echo "unknown scenario $scenario" >&2; exit 2 ;;
     esac
     for target in $targets; do
@@ -91,8 +136,21 @@ for run in $(seq 1 "$runs"); do
                   request=(--header "accountuuid: $org" --header "apikey: $key") ;;
         esac
       fi
+      extra=()
+      if [ "$scenario" = stores ] || [ "$scenario" = nodes ]; then
+        extra=(--redis "$TOLLGATE_TEST_REDIS")
+        case $target in
+          distributed) request=(--header "Authorization: Api-Key $key_pg") ;;
+          one|two) server=distributed; request=(--header "Authorization: Api-Key $key_pg") ;;
+        esac
+      fi
       start_server $server "$run-$scenario-$target"
       wait_up $url${path:-/docs}
+      if [ "$target" = two ]; then
+        start_second
+        wait_up $url2/docs
+        extra+=(--also $url2$path --server-pid "$pid2" --alloc-socket "$socket2")
+      fi
       if [ "$scenario" = platform ] && [ "$target" = status ]; then
         job=$(curl -s $url/api_service -H "accountuuid: $org" -H "apikey: $key" -H 'Content-Type: application/json' --data-binary @"$data/upload.json" \
           | python3 -c 'import json,sys; print(json.load(sys.stdin)["job_id"])')
@@ -101,9 +159,10 @@ for run in $(seq 1 "$runs"); do
       fi
       result=$(taskset -c 1 dotnet "$bench_dll" load $url$path --connections "$connections" \
         --warmup "${WARMUP:-40}" --seconds "${SECONDS_MEASURED:-20}" "${request[@]}" \
-        --server-pid "$pid" --alloc-socket "$socket")
+        --server-pid "$pid" --alloc-socket "$socket" "${extra[@]}")
       echo "run=$run scenario=$scenario target=$target $result"
       kill $pid; wait $pid 2>/dev/null || true
+      if [ "$target" = two ]; then kill $pid2; wait $pid2 2>/dev/null || true; fi
     done
   done
 done

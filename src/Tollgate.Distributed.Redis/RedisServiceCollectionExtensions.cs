@@ -1,10 +1,12 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Tollgate.Caching;
 using Tollgate.Distributed.Redis.FailOpen;
+using Tollgate.Distributed.Redis.Health;
 using Tollgate.Limits;
 using Tollgate.Metering;
 using Tollgate.Observability;
@@ -63,6 +65,10 @@ internal static class RedisServiceCollectionExtensions
             : sp.GetRequiredService<RedisQuotaMeter>()));
         services.Replace(ServiceDescriptor.Singleton<ICacheInvalidation>(sp => ActivatorUtilities.CreateInstance<RedisCacheInvalidation>(sp)));
         services.AddHostedService<RedisQuotaRenewal>();
+        // Readiness (/readyz runs every check tagged "ready"): the node's own connection answers.
+        services.AddHealthChecks().Add(new HealthCheckRegistration(RedisHealthCheck.Name,
+            sp => new RedisHealthCheck(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<IOptions<RedisOptions>>().Value.FailureModeValue),
+            failureStatus: null, tags: ["ready"], timeout: TimeSpan.FromSeconds(5)));
         return services;
     }
 

@@ -21,7 +21,7 @@ internal enum AddOutcome
 /// first file of a multi-file job, realtime), more files for an open job, and job reads. Every job is stored before it
 /// is acknowledged and its audio before the job names it; a finalized job is handed to the job engine.
 /// </summary>
-internal sealed class PlatformRequests(IPlatformStore store, IBlobStore blobs, JobQueue jobs, PlatformOptions options, TimeProvider time)
+internal sealed class PlatformRequests(IPlatformStore store, IBlobStore blobs, JobQueue jobs, PlatformOptions options, TimeSpan streamLease, TimeProvider time)
 {
     public PlatformOptions Options => options;
 
@@ -126,16 +126,64 @@ internal sealed class PlatformRequests(IPlatformStore store, IBlobStore blobs, J
 
     public const string RealtimeFormat = "pcm_s16le";
 
-    /// <summary>Spends the job's token for its stream and marks it processing; false when someone else spent it first.</summary>
-    public async Task<bool> StartStreamAsync(PlatformJob job, string token, CancellationToken ct)
+    /// <summary>
+    /// How long an open stream's job stays this node's once the node stops renewing it (<c>Tollgate:Leases:Ttl</c>):
+    /// while the stream is open its job's <see cref="PlatformJob.ExpiresAt"/> is that lease, renewed every third of it
+    /// (<see cref="RenewStreamAsync"/>); once it has passed, the node is taken for dead and any node marks the job
+    /// <c>stream_interrupted</c>.
+    /// </summary>
+    public TimeSpan StreamLease => streamLease;
+
+    /// <summary>Spends the job's token for its stream and marks it processing, held by this node for <see cref="StreamLease"/>; null when someone else spent it first.</summary>
+    public async Task<PlatformJob?> StartStreamAsync(PlatformJob job, string token, CancellationToken ct)
     {
         var now = Timestamps.Now(time);
         if (!await store.UseTokenAsync(job.Id, HashToken(token), now, ct))
         {
-            return false;
+            return null;
         }
-        await store.UpdateJobAsync(job with { Status = PlatformJobStatus.Processing, ExpiresAt = null, UpdatedAt = now, FinalizedAt = null }, PlatformJobStatus.Pending, ct);
-        return true;
+        var open = job with { Status = PlatformJobStatus.Processing, ExpiresAt = now + streamLease, UpdatedAt = now, FinalizedAt = null };
+        await store.UpdateJobAsync(open, PlatformJobStatus.Pending, ct);
+        return open;
+    }
+
+    /// <summary>The stream of <paramref name="open"/> is still served here: its lease runs another <see cref="StreamLease"/> from now (false when the job is no longer processing).</summary>
+    public Task<bool> RenewStreamAsync(PlatformJob open, CancellationToken ct)
+    {
+        var now = Timestamps.Now(time);
+        return store.UpdateJobAsync(open with { ExpiresAt = now + streamLease, UpdatedAt = now }, PlatformJobStatus.Processing, ct);
+    }
+
+    /// <summary>
+    /// Fails every realtime job whose stream's node stopped renewing it (its lease, <see cref="PlatformJob.ExpiresAt"/>,
+    /// has passed; a job without one is from before streams had leases): that node died or lost the store with the
+    /// stream open. A stream another live node serves is never touched. Returns how many.
+    /// </summary>
+    public async Task<int> InterruptAbandonedStreamsAsync(bool includeUnleased, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var candidates = includeUnleased
+            ? (await store.ListAsync(PlatformJobStatus.Processing, null, 10_000, ct)).Where(j => j.ExpiresAt is null || j.ExpiresAt <= now)
+            : await store.ListAsync(PlatformJobStatus.Processing, now, 1000, ct);
+        var count = 0;
+        foreach (var stream in candidates.Where(j => j.Submission == PlatformSubmission.Realtime))
+        {
+            // Its stream died with its node (the audio it had was charged, if its end was reached).
+            var stamp = Timestamps.Now(time);
+            if (await store.UpdateJobAsync(stream with
+                {
+                    Status = PlatformJobStatus.Failed,
+                    ErrorCode = "stream_interrupted",
+                    ErrorDetail = "The server stopped while this job's stream was open.",
+                    ExpiresAt = null,
+                    CompletedAt = stamp,
+                    UpdatedAt = stamp,
+                }, PlatformJobStatus.Processing, ct))
+            {
+                count++;
+            }
+        }
+        return count;
     }
 
     /// <summary>
@@ -214,10 +262,10 @@ internal sealed class PlatformRequests(IPlatformStore store, IBlobStore blobs, J
         return true;
     }
 
-    /// <summary>Expires every open job whose time has passed; returns how many.</summary>
+    /// <summary>Expires every open job whose time has passed, and fails the streams whose node stopped renewing them; returns how many.</summary>
     public async Task<int> ExpireDueAsync(CancellationToken ct)
     {
-        var count = 0;
+        var count = await InterruptAbandonedStreamsAsync(includeUnleased: false, ct);
         foreach (var job in await store.ListAsync(PlatformJobStatus.Pending, time.GetUtcNow(), 1000, ct))
         {
             if (await ExpireAsync(job, ct))
@@ -231,20 +279,9 @@ internal sealed class PlatformRequests(IPlatformStore store, IBlobStore blobs, J
     /// <summary>Enqueues (idempotently) the work of every finalized job not yet done: those a crash caught between storing and enqueuing.</summary>
     public async Task<int> EnqueuePendingAsync(CancellationToken ct)
     {
+        // Only streams whose node stopped renewing them: with several nodes, a starting node leaves the others' alone.
+        await InterruptAbandonedStreamsAsync(includeUnleased: true, ct);
         var processing = await store.ListAsync(PlatformJobStatus.Processing, null, 10_000, ct);
-        foreach (var stream in processing.Where(j => j.Submission == PlatformSubmission.Realtime))
-        {
-            // Its stream died with the previous process (the audio it had was charged, if its end was reached).
-            var now = Timestamps.Now(time);
-            await store.UpdateJobAsync(stream with
-            {
-                Status = PlatformJobStatus.Failed,
-                ErrorCode = "stream_interrupted",
-                ErrorDetail = "The server stopped while this job's stream was open.",
-                CompletedAt = now,
-                UpdatedAt = now,
-            }, PlatformJobStatus.Processing, ct);
-        }
         var count = 0;
         foreach (var job in processing.Where(j => j.Submission == PlatformSubmission.File))
         {

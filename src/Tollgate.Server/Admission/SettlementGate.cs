@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http.Features;
 using Tollgate.Metering;
+using Tollgate.Server.Http;
 
 namespace Tollgate.Server.Admission;
 
@@ -10,9 +12,13 @@ namespace Tollgate.Server.Admission;
 /// <em>before</em> the client can see the end of the answer — the response's last byte, or the WebSocket's close frame.
 /// Whatever writes the answer (the reference backend, an upstream relay, an error path), it writes through this gate:
 /// <list type="bullet">
-/// <item>HTTP: the answer goes out without a <c>Content-Length</c> (chunked, or HTTP/2 frames), and its completion —
-/// the terminating chunk, or END_STREAM — is held until <see cref="MeteredCall.SettleAsync"/> has finished. An answer
-/// whose charge could not be recorded is aborted instead of completed.</item>
+/// <item>HTTP: the answer is held in memory (up to <see cref="HeldAnswerBytes"/>) until
+/// <see cref="MeteredCall.SettleAsync"/> has finished, so nothing of it leaves before its charge is durable; then it
+/// is sent whole, with its length. When the charge could not be recorded (the ledger's store did not answer) the held
+/// answer is dropped and the client gets 503 <c>store_unavailable</c> instead, charged nothing. A longer answer (an
+/// upstream's large transcript) starts going out once it passes that size, without a <c>Content-Length</c>
+/// (chunked, or HTTP/2 frames), and only its completion — the terminating chunk, or END_STREAM — is held; if its
+/// charge then cannot be recorded it is aborted instead of completed.</item>
 /// <item>WebSocket: the accepted socket is wrapped, and every close (by the backend, a relay, a cut-off, a refusal)
 /// first settles the call; a charge that could not be recorded turns the close into 1011.</item>
 /// </list>
@@ -29,16 +35,13 @@ internal static class SettlementGate
             context.Features.Set<IHttpWebSocketFeature>(feature);
             return new Gate(context, null, feature);
         }
-        var body = new SettlingResponseBody(context.Features.GetRequiredFeature<IHttpResponseBodyFeature>());
+        var body = new SettlingResponseBody(context.Features.GetRequiredFeature<IHttpResponseBodyFeature>(), context.Response);
         context.Features.Set<IHttpResponseBodyFeature>(body);
-        context.Response.OnStarting(static state =>
-        {
-            // Without a length the client can only know the answer is complete when the server completes it.
-            ((HttpResponse)state).Headers.ContentLength = null;
-            return Task.CompletedTask;
-        }, context.Response);
         return new Gate(context, body, null);
     }
+
+    /// <summary>How much of a metered answer is held until its charge is recorded (beyond it, only the answer's end is held).</summary>
+    public const int HeldAnswerBytes = 1024 * 1024;
 
     internal readonly struct Gate(HttpContext context, SettlingResponseBody? body, SettlingWebSocketFeature? webSocket)
     {
@@ -56,45 +59,196 @@ internal static class SettlementGate
             context.Features.Set(body!.Inner);
             if (endpointFailed)
             {
-                return; // the exception handler answers, through the real body
+                body.Discard();
+                return; // the exception handler answers, through the real body (nothing held has been sent)
             }
-            if (!recorded && context.Response.HasStarted)
+            if (!recorded)
             {
-                // The client has part of an answer whose charge is not recorded: it must not see it complete.
-                context.Abort();
+                if (body.PassingThrough)
+                {
+                    // The client has part of an answer whose charge is not recorded: it must not see it complete.
+                    context.Abort();
+                    return;
+                }
+                // Nothing of the answer has left: the client is told the truth instead, and nothing was charged.
+                body.Discard();
+                context.Response.Clear();
+                await new Rejection(StatusCodes.Status503ServiceUnavailable, CloseCodes.InternalError, ErrorCodes.StoreUnavailable,
+                    "This request's usage could not be recorded (a store is unreachable right now), so its answer was withheld and nothing was charged. Retry shortly.",
+                    RetryAfterSeconds: 1).WriteAsync(context);
                 return;
             }
-            if (body.CompletionRequested)
+            if (!body.PassingThrough)
+            {
+                await body.SendHeldAsync();
+            }
+            else if (body.CompletionRequested)
             {
                 await body.Inner.CompleteAsync();
             }
         }
     }
 
-    /// <summary>Passes the body through and holds back its completion.</summary>
-    internal sealed class SettlingResponseBody(IHttpResponseBodyFeature inner) : IHttpResponseBodyFeature
+    /// <summary>
+    /// Holds the answer (its start, headers and bytes) until the call has settled, up to <see cref="HeldAnswerBytes"/>;
+    /// past that, passes it through and holds back only its completion.
+    /// </summary>
+    internal sealed class SettlingResponseBody : PipeWriter, IHttpResponseBodyFeature
     {
-        public IHttpResponseBodyFeature Inner => inner;
+        private readonly IHttpResponseBodyFeature _inner;
+        private readonly HttpResponse _response;
+        private Pipe? _held;
+        private long _heldBytes;
+        private long _unflushed;
+        private Stream? _stream;
+
+        public SettlingResponseBody(IHttpResponseBodyFeature inner, HttpResponse response)
+        {
+            _inner = inner;
+            _response = response;
+        }
+
+        public IHttpResponseBodyFeature Inner => _inner;
 
         public bool CompletionRequested { get; private set; }
 
-        public Stream Stream => inner.Stream;
+        /// <summary>Whether the answer has started going out (it outgrew the hold, or was sent as a file).</summary>
+        public bool PassingThrough { get; private set; }
 
-        public PipeWriter Writer => inner.Writer;
+        public Stream Stream => _stream ??= AsStream(leaveOpen: true);
 
-        public void DisableBuffering() => inner.DisableBuffering();
+        public PipeWriter Writer => this;
 
-        public Task StartAsync(CancellationToken cancellationToken = default) => inner.StartAsync(cancellationToken);
+        public void DisableBuffering() => _inner.DisableBuffering();
 
-        public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) =>
-            inner.SendFileAsync(path, offset, count, cancellationToken);
+        /// <summary>Starting is deferred while the answer is held (it starts when it is sent).</summary>
+        public Task StartAsync(CancellationToken cancellationToken = default) =>
+            PassingThrough ? _inner.StartAsync(cancellationToken) : Task.CompletedTask;
+
+        public async Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
+        {
+            await PassThroughAsync(cancellationToken);
+            await _inner.SendFileAsync(path, offset, count, cancellationToken);
+        }
 
         /// <summary>Flushes what was written but keeps the answer open until the call has settled.</summary>
         public async Task CompleteAsync()
         {
             CompletionRequested = true;
-            await inner.Writer.FlushAsync();
+            await FlushAsync();
         }
+
+        private PipeWriter Target => PassingThrough ? _inner.Writer : (_held ??= new Pipe(HoldOptions)).Writer;
+
+        public override bool CanGetUnflushedBytes => true;
+
+        /// <summary>Written since the last flush (the serializer flushes by it).</summary>
+        public override long UnflushedBytes => _unflushed;
+
+        public override void Advance(int bytes)
+        {
+            if (!PassingThrough)
+            {
+                _heldBytes += bytes;
+            }
+            _unflushed += bytes;
+            Target.Advance(bytes);
+        }
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => Target.GetMemory(sizeHint);
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => Target.GetSpan(sizeHint);
+
+        public override void CancelPendingFlush() => Target.CancelPendingFlush();
+
+        /// <summary>The endpoint finished writing: the answer stays held (or open) until the call settles.</summary>
+        public override void Complete(Exception? exception = null)
+        {
+        }
+
+        public override async ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+        {
+            _unflushed = 0;
+            if (PassingThrough)
+            {
+                return await _inner.Writer.FlushAsync(cancellationToken);
+            }
+            if (_heldBytes > HeldAnswerBytes)
+            {
+                await PassThroughAsync(cancellationToken);
+                return await _inner.Writer.FlushAsync(cancellationToken);
+            }
+            return new FlushResult(isCanceled: false, isCompleted: false);
+        }
+
+        /// <summary>The charge is recorded: the held answer goes out whole, with its length.</summary>
+        public async Task SendHeldAsync()
+        {
+            if (_heldBytes == 0 && _held is null)
+            {
+                return; // nothing written: the server answers the status and headers as they are
+            }
+            if (!_response.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.TransferEncoding))
+            {
+                _response.ContentLength = _heldBytes;
+            }
+            await CopyHeldAsync(CancellationToken.None);
+            await _inner.Writer.FlushAsync();
+        }
+
+        /// <summary>Drops what is held (nothing of it was sent).</summary>
+        public void Discard()
+        {
+            if (_held is { } held && !PassingThrough)
+            {
+                held.Writer.Complete();
+                held.Reader.Complete();
+            }
+            _held = null;
+            _heldBytes = 0;
+        }
+
+        /// <summary>
+        /// The answer outgrew the hold (or is a file): it starts now, without a length, so that the client can only know
+        /// it is complete when the server completes it — after the call has settled.
+        /// </summary>
+        private async Task PassThroughAsync(CancellationToken cancellationToken)
+        {
+            if (PassingThrough)
+            {
+                return;
+            }
+            _response.ContentLength = null;
+            await CopyHeldAsync(cancellationToken);
+            PassingThrough = true;
+        }
+
+        private async Task CopyHeldAsync(CancellationToken cancellationToken)
+        {
+            if (_held is not { } held)
+            {
+                return;
+            }
+            await held.Writer.FlushAsync(cancellationToken);
+            held.Writer.Complete();
+            while (held.Reader.TryRead(out var read))
+            {
+                foreach (var segment in read.Buffer)
+                {
+                    _inner.Writer.Write(segment.Span);
+                }
+                held.Reader.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted)
+                {
+                    break;
+                }
+            }
+            held.Reader.Complete();
+            _held = null;
+        }
+
+        /// <summary>A held pipe never makes its writer wait (nobody reads it until the call settles).</summary>
+        private static readonly PipeOptions HoldOptions = new(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false);
     }
 
     internal sealed class SettlingWebSocketFeature(IHttpWebSocketFeature inner, MeteredCall call) : IHttpWebSocketFeature

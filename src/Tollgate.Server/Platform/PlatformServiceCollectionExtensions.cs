@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Tollgate.Blobs;
 using Tollgate.Identity;
 using Tollgate.Jobs;
+using Tollgate.Limits;
 using Tollgate.Metering;
 using Tollgate.Models;
 using Tollgate.Platform;
@@ -23,6 +24,7 @@ internal static class PlatformServiceCollectionExtensions
             sp.GetRequiredService<IBlobStore>(),
             sp.GetRequiredService<JobQueue>(),
             sp.GetRequiredService<IOptions<PlatformOptions>>().Value,
+            sp.GetRequiredService<IOptions<LeaseOptions>>().Value.TtlValue,
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IJobHandler>(sp => new PlatformProcessing(
             sp.GetRequiredService<IPlatformStore>(),
@@ -52,7 +54,7 @@ internal sealed class BackendAnalyzer(BackendRegistry backends) : IPlatformAnaly
 /// <summary>
 /// At start, enqueues the work of every finalized job not yet done (a crash between storing and enqueuing, or a job
 /// whose engine job was lost); then, every <see cref="PlatformOptions.ExpirySweepSeconds"/>, fails the open jobs whose
-/// time has passed and deletes their audio.
+/// time has passed and deletes their audio, and fails the realtime jobs whose stream's node stopped renewing them.
 /// </summary>
 internal sealed partial class PlatformHousekeeping(PlatformRequests requests, TimeProvider time, IOptions<PlatformOptions> options, ILogger<PlatformHousekeeping> logger)
     : BackgroundService
@@ -97,7 +99,7 @@ internal sealed partial class PlatformHousekeeping(PlatformRequests requests, Ti
     [LoggerMessage(Level = LogLevel.Information, Message = "Resuming {Count} Platform API jobs left by a previous run")]
     private static partial void LogResuming(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Expired {Count} Platform API jobs that were never finalized")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Expired {Count} Platform API jobs that were never finalized or whose stream's node stopped")]
     private static partial void LogExpired(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The Platform API expiry sweep failed; it runs again at its next tick")]

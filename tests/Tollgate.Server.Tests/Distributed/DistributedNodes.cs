@@ -22,9 +22,12 @@ internal sealed class DistributedNodes : IAsyncDisposable
     private readonly string _root;
     private readonly Dictionary<string, string> _environment;
 
-    private DistributedNodes(string root, TempPostgresDatabase database, Dictionary<string, string> environment, TestKey key)
+    private readonly bool _sharedData;
+
+    private DistributedNodes(string root, TempPostgresDatabase database, Dictionary<string, string> environment, TestKey key, bool sharedData)
     {
         _root = root;
+        _sharedData = sharedData;
         Database = database;
         _environment = environment;
         Key = key;
@@ -46,7 +49,7 @@ internal sealed class DistributedNodes : IAsyncDisposable
         : throw new InvalidOperationException("TOLLGATE_TEST_REDIS is not set: the multi-node tests need a real redis-server. Run ./scripts/test.sh (it starts one), or start one and set TOLLGATE_TEST_REDIS=127.0.0.1:PORT.");
 
     public static async Task<DistributedNodes> StartAsync(int count, IDictionary<string, (int Concurrency, double Hours)> models,
-        IDictionary<string, string>? settings = null, string? redis = null)
+        IDictionary<string, string>? settings = null, string? redis = null, bool sharedData = false)
     {
         var root = Path.Combine(Path.GetTempPath(), "tollgate-tests", "nodes-" + Guid.NewGuid().ToString("N"));
         var database = new TempPostgresDatabase();
@@ -74,7 +77,7 @@ internal sealed class DistributedNodes : IAsyncDisposable
         {
             environment[k] = v;
         }
-        var nodes = new DistributedNodes(root, database, environment, key);
+        var nodes = new DistributedNodes(root, database, environment, key, sharedData);
         try
         {
             for (var i = 0; i < count; i++)
@@ -93,8 +96,31 @@ internal sealed class DistributedNodes : IAsyncDisposable
 
     private string Folder(int index) => Path.Combine(_root, "node" + index);
 
-    /// <summary>Starts node <paramref name="index"/> (again, after a kill: same folder, a new port).</summary>
-    public Task<ServerProcess> StartNodeAsync(int index) => ServerProcess.StartAsync(Folder(index), _environment);
+    /// <summary>
+    /// Starts node <paramref name="index"/> (again, after a kill: same folder, a new port). With shared data (the
+    /// dubbing files on one volume, as the README's deployment has it) every node's data directory is one folder, and
+    /// each keeps its own spool.
+    /// </summary>
+    public Task<ServerProcess> StartNodeAsync(int index)
+    {
+        if (!_sharedData)
+        {
+            return ServerProcess.StartAsync(Folder(index), _environment);
+        }
+        var environment = new Dictionary<string, string>(_environment)
+        {
+            ["Tollgate__DataDirectory"] = Path.Combine(_root, "shared"),
+            ["Tollgate__SpoolDirectory"] = Path.Combine(Folder(index), "spool"),
+        };
+        return ServerProcess.StartAsync(Folder(index), environment);
+    }
+
+    /// <summary>The node whose process holds a job engine claim (<c>machine/pid/…</c>), or -1.</summary>
+    public int NodeOfHolder(string holder)
+    {
+        var pid = int.Parse(holder.Split('/')[1], System.Globalization.CultureInfo.InvariantCulture);
+        return Nodes.FindIndex(n => n.Pid == pid);
+    }
 
     public HttpClient Client(int node, string? apiKey = null)
     {

@@ -136,4 +136,28 @@ public sealed class RedisOutageTests
         }
         return total;
     }
+
+    [Theory]
+    [InlineData("Closed", HttpStatusCode.ServiceUnavailable, "unhealthy")]
+    [InlineData("Open", HttpStatusCode.OK, "degraded")]
+    public async Task Readiness_ReportsRedis_NotReadyWhileItIsDown_AndReadyAgainOnceItIsBack(string mode, HttpStatusCode whileDown, string redisWhileDown)
+    {
+        await using var redis = await OwnRedis.StartAsync();
+        await using var cluster = await DistributedNodes.StartAsync(1, new Dictionary<string, (int, double)> { [Batch] = (3, 10) },
+            new Dictionary<string, string> { ["Tollgate__Redis__FailureMode"] = mode }, redis.Address);
+        using var client = cluster.Client(0);
+
+        async Task<(HttpStatusCode Status, string Redis, string Postgres)> ReadyAsync()
+        {
+            using var response = await client.GetAsync("readyz");
+            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            return (response.StatusCode, body["checks"]!["redis"]!["status"]!.GetValue<string>(), body["checks"]!["postgresql"]!["status"]!.GetValue<string>());
+        }
+
+        Assert.Equal((HttpStatusCode.OK, "healthy", "healthy"), await ReadyAsync());
+        redis.Kill();
+        await Eventually.WaitForAsync(async () => await ReadyAsync() == (whileDown, redisWhileDown, "healthy") ? "" : null);
+        await redis.RestartAsync(TimeSpan.Zero);
+        await Eventually.WaitForAsync(async () => await ReadyAsync() == (HttpStatusCode.OK, "healthy", "healthy") ? "" : null);
+    }
 }

@@ -147,7 +147,7 @@ public abstract class DubKillResumeTests(Xunit.Abstractions.ITestOutputHelper ou
     }
 
     /// <summary>A 16-bit mono WAV of a steady 400 Hz tone (one period computed, then repeated).</summary>
-    private static byte[] LongWav(int rate, int seconds)
+    internal static byte[] LongWav(int rate, int seconds)
     {
         var samples = new short[rate * seconds];
         var period = new short[rate / 400];
@@ -162,7 +162,7 @@ public abstract class DubKillResumeTests(Xunit.Abstractions.ITestOutputHelper ou
         return TestAudio.Wav(samples, rate);
     }
 
-    private static async Task<string> CreateAndGenerateAsync(HttpClient client, byte[] input)
+    internal static async Task<string> CreateAndGenerateAsync(HttpClient client, byte[] input)
     {
         using var form = new MultipartFormDataContent
         {

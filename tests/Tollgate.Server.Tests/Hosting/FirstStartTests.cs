@@ -245,6 +245,9 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>Ends the process the hard way (SIGKILL), as a crash would.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
+    /// <summary>The server's process id (a job engine's claim holder names it).</summary>
+    public int Pid => _process.Id;
+
     /// <summary>Completes once the process has exited (after <see cref="Kill"/>, say), its output drained.</summary>
     public Task WaitForExitAsync() => _process.WaitForExitAsync();
     /// <summary>Asks the process to stop (SIGTERM), as a service manager or <c>docker stop</c> does.</summary>
