@@ -95,8 +95,17 @@ internal sealed class ClientCore : IDisposable
 }
 
 /// <summary>A stream part that leaves the caller's stream open when the request is disposed.</summary>
-internal sealed class LeaveOpenStreamContent(Stream stream) : StreamContent(stream)
+internal sealed class LeaveOpenStreamContent : StreamContent
 {
+    public LeaveOpenStreamContent(Stream stream)
+        : base(stream)
+    {
+        CanRewind = stream.CanSeek;
+    }
+
+    /// <summary>Whether the part can be sent again (its stream rewound).</summary>
+    public bool CanRewind { get; }
+
     protected override void Dispose(bool disposing)
     {
         // StreamContent would dispose the stream; it belongs to the caller.
