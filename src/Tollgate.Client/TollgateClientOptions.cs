@@ -28,6 +28,9 @@ public sealed class TollgateClientOptions
     /// <summary>The Platform API's <c>accountuuid</c>: on Tollgate, the key's organization id (<c>org_…</c>). Required by the Platform client only.</summary>
     public string? AccountId { get; set; }
 
+    /// <summary>The Admin API's token (<c>Authorization: Bearer</c>); needed only to resolve the Admin client from DI. Default none.</summary>
+    public string? AdminToken { get; set; }
+
     /// <summary>
     /// How many requests of one model may be in flight at once: set it to the key's concurrency limit. Default
     /// <see langword="null"/>: learned — the first request goes alone and the gate takes the size the answer's
