@@ -31,6 +31,9 @@ internal sealed class RateWindowPacer(TimeProvider time, TimeSpan resetJitter)
     /// <summary>Requests sent in this epoch that have not been answered.</summary>
     private int _inFlight;
 
+    /// <summary>Completed (and replaced) whenever an answer is taken in, so waiters look again before the reset.</summary>
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>A request's turn: the epoch it was sent in, for <see cref="Observe"/>.</summary>
     public readonly record struct Turn(long Epoch, TimeSpan Waited);
 
@@ -41,6 +44,7 @@ internal sealed class RateWindowPacer(TimeProvider time, TimeSpan resetJitter)
         while (true)
         {
             TimeSpan wait;
+            Task changed;
             lock (_lock)
             {
                 var now = time.GetUtcNow();
@@ -58,9 +62,16 @@ internal sealed class RateWindowPacer(TimeProvider time, TimeSpan resetJitter)
                     return new Turn(_epoch, waited);
                 }
                 wait = _reset.Value - now + Jitter();
+                changed = _changed.Task;
             }
             var started = time.GetTimestamp();
-            await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+            using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                var delay = Task.Delay(wait, time, timer.Token);
+                await Task.WhenAny(delay, changed).ConfigureAwait(false);
+                await timer.CancelAsync().ConfigureAwait(false);
+            }
+            cancellationToken.ThrowIfCancellationRequested();
             waited += time.GetElapsedTime(started);
         }
     }
@@ -77,6 +88,8 @@ internal sealed class RateWindowPacer(TimeProvider time, TimeSpan resetJitter)
             {
                 _inFlight--;
             }
+            _changed.TrySetResult();
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             if (response is null)
             {
                 return;

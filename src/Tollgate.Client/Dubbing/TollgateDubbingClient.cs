@@ -186,7 +186,10 @@ public sealed class TollgateDubbingClient : IDisposable
     /// <param name="progress">Told every status read; default none.</param>
     /// <param name="cancellationToken">Stops waiting (the dub goes on on the server).</param>
     /// <returns>The dub as last read; one in <c>error</c> is returned, not thrown.</returns>
-    public Task<Dub> WaitForDubAsync(string dubId, string status = "done", IProgress<Dub>? progress = null, CancellationToken cancellationToken = default)
+    public Task<Dub> WaitForDubAsync(string dubId, string status = "done", IProgress<Dub>? progress = null, CancellationToken cancellationToken = default) =>
+        WaitForDubAsync(dubId, status, progress, waitFirst: false, cancellationToken);
+
+    private Task<Dub> WaitForDubAsync(string dubId, string status, IProgress<Dub>? progress, bool waitFirst, CancellationToken cancellationToken)
     {
         var target = Stage(status);
         if (target < 0)
@@ -197,7 +200,7 @@ public sealed class TollgateDubbingClient : IDisposable
         {
             var dub = await GetDubAsync(dubId, ct).ConfigureAwait(false);
             return new Poller.Reading<Dub>(dub, dub.Status == "error" || Stage(dub.Status) >= target, null);
-        }, progress, cancellationToken);
+        }, progress, cancellationToken, waitFirst);
     }
 
     /// <summary>Downloads a done dub's result (<c>GET /v1/me/dubs/{dubId}/result</c>, <c>audio/wav</c>) into <paramref name="destination"/>.</summary>
@@ -264,7 +267,8 @@ public sealed class TollgateDubbingClient : IDisposable
         }
         if (Stage(current.Status) < Stage("preprocessed") && current.Status != "error")
         {
-            current = await WaitForDubAsync(current.DubId, "preprocessed", progress, cancellationToken).ConfigureAwait(false);
+            // The POST's answer was a status read: the next one is a poll interval later.
+            current = await WaitForDubAsync(current.DubId, "preprocessed", progress, waitFirst: true, cancellationToken).ConfigureAwait(false);
         }
         if (current.Status == "preprocessed")
         {
@@ -273,7 +277,7 @@ public sealed class TollgateDubbingClient : IDisposable
         }
         if (current.Status != "done" && current.Status != "error")
         {
-            current = await WaitForDubAsync(current.DubId, "done", progress, cancellationToken).ConfigureAwait(false);
+            current = await WaitForDubAsync(current.DubId, "done", progress, waitFirst: true, cancellationToken).ConfigureAwait(false);
         }
         if (current.Status == "error")
         {

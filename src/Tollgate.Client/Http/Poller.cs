@@ -12,8 +12,16 @@ internal sealed class Poller(TollgateClientOptions options, TimeProvider time, T
     /// <summary>One read: the value, whether it is final, and the server's hint for the next read.</summary>
     public readonly record struct Reading<T>(T Value, bool Final, TimeSpan? Hint);
 
-    public async Task<T> UntilFinalAsync<T>(Func<CancellationToken, Task<Reading<T>>> read, IProgress<T>? progress, CancellationToken ct)
+    /// <param name="read">Reads the status once.</param>
+    /// <param name="progress">Told each reading.</param>
+    /// <param name="ct">Stops waiting.</param>
+    /// <param name="waitFirst">Wait one interval before the first read (the caller has just read the status another way, e.g. a POST's answer).</param>
+    public async Task<T> UntilFinalAsync<T>(Func<CancellationToken, Task<Reading<T>>> read, IProgress<T>? progress, CancellationToken ct, bool waitFirst = false)
     {
+        if (waitFirst)
+        {
+            await SleepAsync(null, ct).ConfigureAwait(false);
+        }
         while (true)
         {
             var reading = await read(ct).ConfigureAwait(false);
@@ -23,11 +31,15 @@ internal sealed class Poller(TollgateClientOptions options, TimeProvider time, T
             {
                 return reading.Value;
             }
-            var wait = NextInterval(reading.Hint);
-            var started = time.GetTimestamp();
-            await Task.Delay(wait, time, ct).ConfigureAwait(false);
-            statistics?.Waited(TollgateClientMetrics.PollReason, time.GetElapsedTime(started));
+            await SleepAsync(reading.Hint, ct).ConfigureAwait(false);
         }
+    }
+
+    private async Task SleepAsync(TimeSpan? hint, CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        await Task.Delay(NextInterval(hint), time, ct).ConfigureAwait(false);
+        statistics?.Waited(TollgateClientMetrics.PollReason, time.GetElapsedTime(started));
     }
 
     internal TimeSpan NextInterval(TimeSpan? hint)
