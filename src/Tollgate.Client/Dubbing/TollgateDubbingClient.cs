@@ -39,8 +39,12 @@ public sealed class TollgateDubbingClient : IDisposable
     {
     }
 
-    internal TollgateDubbingClient(TollgateClientOptions options, TollgateClientBehavior? behavior, HttpMessageHandler transport)
-        : this(Build(options, behavior, transport), options.ApiKey!, options)
+    /// <summary>As <see cref="TollgateDubbingClient(TollgateClientOptions, TollgateClientBehavior?)"/>, over your own primary handler (a proxy, a custom <see cref="SocketsHttpHandler"/>).</summary>
+    /// <param name="options">The options; copied and checked.</param>
+    /// <param name="behavior">The state to share with other clients of the same key; null for a new one.</param>
+    /// <param name="primaryHandler">The transport under the SDK's behaviour; disposed with this client.</param>
+    public TollgateDubbingClient(TollgateClientOptions options, TollgateClientBehavior? behavior, HttpMessageHandler primaryHandler)
+        : this(Build(options, behavior, primaryHandler), options.ApiKey!, options)
     {
     }
 

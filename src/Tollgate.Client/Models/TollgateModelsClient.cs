@@ -74,8 +74,12 @@ public sealed class TollgateModelsClient : IDisposable
     {
     }
 
-    internal TollgateModelsClient(TollgateClientOptions options, TollgateClientBehavior? behavior, HttpMessageHandler transport)
-        : this(Build(options, behavior, transport), options.ApiKey!)
+    /// <summary>As <see cref="TollgateModelsClient(TollgateClientOptions, TollgateClientBehavior?)"/>, over your own primary handler (a proxy, a custom <see cref="SocketsHttpHandler"/>).</summary>
+    /// <param name="options">The options; copied and checked.</param>
+    /// <param name="behavior">The state to share with other clients of the same key; null for a new one.</param>
+    /// <param name="primaryHandler">The transport under the SDK's behaviour; disposed with this client.</param>
+    public TollgateModelsClient(TollgateClientOptions options, TollgateClientBehavior? behavior, HttpMessageHandler primaryHandler)
+        : this(Build(options, behavior, primaryHandler), options.ApiKey!)
     {
     }
 

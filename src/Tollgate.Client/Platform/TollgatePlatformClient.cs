@@ -41,8 +41,12 @@ public sealed class TollgatePlatformClient : IDisposable
     {
     }
 
-    internal TollgatePlatformClient(TollgateClientOptions options, TollgateClientBehavior? behavior, HttpMessageHandler transport)
-        : this(Build(options, ref behavior, transport), options.AccountId!, options.ApiKey!, options)
+    /// <summary>As <see cref="TollgatePlatformClient(TollgateClientOptions, TollgateClientBehavior?)"/>, over your own primary handler (a proxy, a custom <see cref="SocketsHttpHandler"/>).</summary>
+    /// <param name="options">The options; copied and checked.</param>
+    /// <param name="behavior">The state to share with other clients of the same key; null for a new one.</param>
+    /// <param name="primaryHandler">The transport under the SDK's behaviour; disposed with this client.</param>
+    public TollgatePlatformClient(TollgateClientOptions options, TollgateClientBehavior? behavior, HttpMessageHandler primaryHandler)
+        : this(Build(options, ref behavior, primaryHandler), options.AccountId!, options.ApiKey!, options)
     {
     }
 
