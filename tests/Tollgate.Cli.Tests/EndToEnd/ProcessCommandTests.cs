@@ -81,6 +81,72 @@ public sealed class ProcessCommandTests(ServerProcessFixture fixture) : IDisposa
     }
 
     [Fact]
+    public async Task Process_KilledHalfWay_RunAgain_EveryFileAnswered_NoPartialResultTakenAsDone()
+    {
+        var (key, orgId) = await CreateKeyAsync(concurrency: 2, hours: 1);
+        var inputs = Inputs(24, seconds: 1);
+        var output = Path.Combine(_root, "out");
+        string[] args = ["process", inputs, "--model", Model, "--concurrency", "2", "--out", output, "--key", key, "--url", Url];
+
+        using (var cli = System.Diagnostics.Process.Start(CliProcess(args))!)
+        {
+            cli.BeginOutputReadLine(); // drained, so a full pipe never holds the CLI up
+            cli.BeginErrorReadLine();
+            while (!cli.HasExited && (!Directory.Exists(output) || Directory.GetFiles(output, "*.json").Length < 8))
+            {
+                await Task.Delay(10);
+            }
+            cli.Kill(entireProcessTree: true); // SIGKILL: no chance to tidy up
+            await cli.WaitForExitAsync();
+        }
+        var survivors = Directory.GetFiles(output, "*.json");
+        Assert.InRange(survivors.Length, 8, 23);
+
+        var second = await CliRunner.RunAsync([.. args, "--json"]);
+
+        Assert.True(second.ExitCode == 0, second.ToString());
+        using var summary = JsonDocument.Parse(second.Stdout);
+        Assert.Equal(survivors.Length, summary.RootElement.GetProperty("skipped").GetInt32());
+        var results = Directory.GetFiles(output, "*.json");
+        Assert.Equal(24, results.Length);
+        Assert.All(results, r => Assert.Equal(1000, JsonDocument.Parse(File.ReadAllText(r)).RootElement.GetProperty("duration_ms").GetInt64()));
+        Assert.Empty(Directory.GetFiles(output, "*.partial", SearchOption.AllDirectories));
+        // A kill can land after the server charged an answer and before it was saved: at most the files in flight
+        // (the concurrency, 2) are charged again; nothing else is.
+        using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", ServerProcess.AdminToken);
+        using var usage = JsonDocument.Parse(await http.GetStringAsync($"admin/orgs/{orgId}/usage"));
+        var used = usage.RootElement.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("model").GetString() == Model);
+        Assert.InRange(used.GetProperty("used_ms").GetInt64(), 24_000, 26_000);
+    }
+
+    /// <summary>The CLI as its own process (<c>dotnet tollgate.dll …</c>), from its build output beside this test's.</summary>
+    private static System.Diagnostics.ProcessStartInfo CliProcess(string[] args)
+    {
+        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string? cli = null;
+        for (var dir = testOutput; dir is not null && cli is null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "src", "Tollgate.Cli", "bin", testOutput.Parent!.Name, testOutput.Name, "tollgate.dll");
+            cli = File.Exists(candidate) ? candidate : null;
+        }
+        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
+        var start = new System.Diagnostics.ProcessStartInfo(host)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(cli ?? throw new FileNotFoundException("tollgate.dll not found; build src/Tollgate.Cli first."));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        start.Environment.Remove("TOLLGATE_API_KEY");
+        return start;
+    }
+
+    [Fact]
     public async Task Process_QuotaRunsOut_StopsWithExit3_TheResetTime_AndTheRestLeftForLater()
     {
         var (key, _) = await CreateKeyAsync(concurrency: 2, hours: 3.0 / 3600);
