@@ -59,28 +59,87 @@ public sealed class SdkBehaviorTests(IetfServerFixture fixture) : IClassFixture<
         Assert.Equal(200, stats.Requests);
     }
 
-    [Fact]
-    public async Task Backlog_WithoutTheGate_Meets429s_TheGatedRunDoesNot()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task SixUploadsAgainstAConcurrencyOf5_TheGateHoldsTheSixth_WithoutItTheServerRefusesIt(bool gated)
     {
         var key = await CreateKeyAsync(new() { [Model] = new(5, 10) });
-        var ungated = Options(key.Key);
-        ungated.MaxConcurrency = 40;
-        using var naive = new TollgateModelsClient(ungated);
+        var options = Options(key.Key);
+        options.MaxConcurrency = gated ? 5 : 6;
+        options.Retry = TollgateRetryOptions.None;
+        using var client = new TollgateModelsClient(options);
+        var release = new TaskCompletionSource();
         var audio = TestAudio.Wav(0.25);
 
-        await Task.WhenAll(Enumerable.Range(0, 40).Select(async i =>
+        // Each upload's body is held back: the server admits a request at its headers, so the five first hold every slot.
+        var uploads = Enumerable.Range(0, 6).Select(async i =>
         {
             try
             {
-                using var answer = await naive.PostBatchAsync(Model, new MemoryStream(audio), $"f{i}.wav");
+                using var answer = await client.PostBatchAsync(Model, new HeldStream(audio, release.Task), $"f{i}.wav");
+                return "ok";
             }
-            catch (TollgateRateLimitedException)
+            catch (TollgateRateLimitedException ex)
             {
-                // Retries used up: the naive run's cost, counted below.
+                return ex.Code;
             }
-        }));
+        }).ToList();
+        var stats = client.Behavior!.Statistics;
+        for (var i = 0; i < 300 && stats.RateLimited == 0 && (gated ? client.Behavior.InFlight(Model) < 5 : true); i++)
+        {
+            await Task.Delay(10);
+        }
+        if (gated)
+        {
+            await Task.Delay(300); // time for a sixth request to go out, were it going to
+        }
+        release.SetResult();
+        var outcomes = await Task.WhenAll(uploads);
 
-        Assert.True(naive.Behavior!.Statistics.RateLimited > 0, "40 at once against a limit of 5 meets 429s");
+        if (gated)
+        {
+            Assert.All(outcomes, o => Assert.Equal("ok", o));
+            Assert.Equal(0, stats.RateLimited);
+        }
+        else
+        {
+            Assert.Equal(5, outcomes.Count(o => o == "ok"));
+            Assert.Equal(1, outcomes.Count(o => o == "concurrency_limit"));
+            Assert.Equal(1, stats.RateLimited);
+        }
+    }
+
+    /// <summary>A body that yields its first bytes (so the headers go out) and the rest only when released (not seekable: sent once).</summary>
+    private sealed class HeldStream(byte[] data, Task released) : Stream
+    {
+        private readonly MemoryStream _inner = new(data);
+        private bool _started;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("async only");
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (!_started)
+            {
+                _started = true;
+                return await _inner.ReadAsync(buffer[..Math.Min(buffer.Length, 1024)], cancellationToken);
+            }
+            await released.WaitAsync(cancellationToken);
+            return await _inner.ReadAsync(buffer, cancellationToken);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 
     [Fact]
