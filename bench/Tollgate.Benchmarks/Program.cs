@@ -16,6 +16,8 @@ public static class Program
         {
             case "load":
                 return await LoadGenerator.RunAsync(args[1..]);
+            case "backlog":
+                return await BacklogScenario.RunAsync(args[1..]);
             case "pipeline-server":
                 await PipelineServer.RunAsync(args[1..]);
                 return 0;

@@ -41,8 +41,9 @@ internal static class CliApp
         {
             Output = stdout,
             Error = stderr,
-            // Ctrl+C cancels the token given to actions; only when we own the console.
-            ProcessTerminationTimeout = interactive ? TimeSpan.FromSeconds(2) : null,
+            // Ctrl+C cancels the token given to actions; only when we own the console. process/dub let the files in
+            // flight finish for Backlog.StopGrace, so the process waits a little longer than that.
+            ProcessTerminationTimeout = interactive ? Backlog.StopGrace + TimeSpan.FromSeconds(5) : null,
         }, cancellationToken);
     }
 
@@ -54,7 +55,8 @@ internal static class CliApp
             UsersCommand.Create(context),
             KeysCommand.Create(context),
             UsageCommand.Create(context),
-            BatchCommand.Create(context),
+            ProcessCommand.Create(context),
+            DubCommand.Create(context),
             StreamCommand.Create(context),
         };
         root.Options.Add(context.Options.Url);

@@ -65,14 +65,18 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, HttpMessa
     }
 
     /// <summary>Runs a Models API command: resolves --url and the API key, calls <paramref name="body"/>, maps failures to exit codes.</summary>
-    public async Task<int> RunModelsAsync(ParseResult parse, Commands.ModelCallOptions call, Func<Uri, string, CancellationToken, Task<int>> body, CancellationToken ct)
+    public Task<int> RunModelsAsync(ParseResult parse, Commands.ModelCallOptions call, Func<Uri, string, CancellationToken, Task<int>> body, CancellationToken ct) =>
+        RunWithKeyAsync(parse, call.Key, body, ct);
+
+    /// <summary>Runs a command that calls the APIs with a key (<c>--key</c> or the environment): resolves --url and the key, maps failures to exit codes.</summary>
+    public async Task<int> RunWithKeyAsync(ParseResult parse, Option<string?> keyOption, Func<Uri, string, CancellationToken, Task<int>> body, CancellationToken ct)
     {
         var url = parse.GetValue(Options.Url) ?? environment(GlobalOptions.UrlVariable) ?? GlobalOptions.DefaultUrl;
         if (!Uri.TryCreate(url, UriKind.Absolute, out var baseAddress) || (baseAddress.Scheme != Uri.UriSchemeHttp && baseAddress.Scheme != Uri.UriSchemeHttps))
         {
             return UsageError($"--url: '{url}' is not an http:// or https:// URL.");
         }
-        var key = parse.GetValue(call.Key) ?? environment(Commands.ModelCallOptions.ApiKeyVariable);
+        var key = parse.GetValue(keyOption) ?? environment(Commands.ModelCallOptions.ApiKeyVariable);
         if (string.IsNullOrWhiteSpace(key))
         {
             return UsageError($"No API key: pass --key <key> or set {Commands.ModelCallOptions.ApiKeyVariable}.");
@@ -91,6 +95,23 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, HttpMessa
             Stderr.WriteLine($"error: cannot reach Tollgate at {baseAddress}: {ex.Message}");
             return ExitCodes.ApiError;
         }
+    }
+
+    /// <summary>A Models API client with the SDK's behaviour, over the test's handler when there is one.</summary>
+    public Client.Models.TollgateModelsClient CreateModelsClient(TollgateClientOptions options, Client.Behavior.TollgateClientBehavior behavior) =>
+        handler is null ? new(options, behavior) : new(options, behavior, new SharedHandler(handler));
+
+    /// <summary>A Dubbing API client with the SDK's behaviour, over the test's handler when there is one.</summary>
+    public Client.Dubbing.TollgateDubbingClient CreateDubbingClient(TollgateClientOptions options, Client.Behavior.TollgateClientBehavior behavior) =>
+        handler is null ? new(options, behavior) : new(options, behavior, new SharedHandler(handler));
+
+    /// <summary>Forwards to a handler this run does not own (so disposing a client leaves it alone).</summary>
+    private sealed class SharedHandler(HttpMessageHandler inner) : HttpMessageHandler
+    {
+        private readonly HttpMessageInvoker _invoker = new(inner, disposeHandler: false);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            _invoker.SendAsync(request, cancellationToken);
     }
 
     public int UsageError(string message)

@@ -10,4 +10,13 @@ internal static class ExitCodes
 
     /// <summary>The command line was wrong: unknown command, missing or malformed option, no admin token.</summary>
     public const int UsageError = 2;
+
+    /// <summary><c>process</c>/<c>dub</c>: the monthly quota (or the dubbing credits) ran out; the files not sent are left for a later run.</summary>
+    public const int QuotaExhausted = 3;
+
+    /// <summary><c>process</c>/<c>dub</c>: stopped by Ctrl+C (as shells report SIGINT); run again to continue.</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>The exit codes as <c>--help</c> lists them.</summary>
+    public const string Help = "Exit codes: 0 all done, 1 the server refused (or a file failed), 2 bad command line, 3 monthly quota used up (the rest left for a later run), 130 stopped by Ctrl+C.";
 }

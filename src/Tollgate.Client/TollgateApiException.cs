@@ -54,18 +54,57 @@ public sealed class TollgateRateLimitedException : TollgateApiException
 }
 
 /// <summary>
-/// A 403 with code <c>quota_exceeded</c>: the monthly audio-hour quota of the (organization, model) pool is used up,
-/// or this file would exceed it. Retrying does not help before the quota resets (the next calendar month, UTC).
+/// A monthly quota is used up: the Models API's 403 <c>quota_exceeded</c> (audio hours of the (organization, model)
+/// pool, or this file would exceed them) or the Dubbing API's 402 <c>insufficient_credits</c>. Never retried: waiting
+/// does not help before <see cref="ResetsAt"/> (the next calendar month, UTC).
 /// </summary>
 public sealed class TollgateQuotaExceededException : TollgateApiException
 {
     /// <summary>The machine code that marks a quota refusal.</summary>
     public const string QuotaExceededCode = "quota_exceeded";
 
-    /// <summary>Creates the exception for one quota refusal.</summary>
+    /// <summary>The Dubbing API's code for a generate that needs more credits than the organization has left.</summary>
+    public const string InsufficientCreditsCode = "insufficient_credits";
+
+    /// <summary>Creates the exception for one quota refusal, without a reset time.</summary>
     /// <param name="detail">The body's <c>detail</c>.</param>
     public TollgateQuotaExceededException(string detail)
-        : base(HttpStatusCode.Forbidden, QuotaExceededCode, detail)
+        : this(HttpStatusCode.Forbidden, QuotaExceededCode, detail, null)
+    {
+    }
+
+    /// <summary>Creates the exception for one quota refusal.</summary>
+    /// <param name="statusCode">403 (Models and Platform API) or 402 (Dubbing API).</param>
+    /// <param name="code"><see cref="QuotaExceededCode"/> or <see cref="InsufficientCreditsCode"/>.</param>
+    /// <param name="detail">The body's <c>detail</c>.</param>
+    /// <param name="resetsAt">When the quota resets; <see langword="null"/> when not known.</param>
+    public TollgateQuotaExceededException(HttpStatusCode statusCode, string code, string detail, DateTimeOffset? resetsAt)
+        : base(statusCode, code, detail)
+    {
+        ResetsAt = resetsAt;
+    }
+
+    /// <summary>
+    /// When the quota resets: the time the server's <c>detail</c> names (<c>it resets at 2026-01-01T00:00:00Z</c>), else
+    /// the first instant of the calendar month (UTC) after the answer's <c>Date</c>; <see langword="null"/> if neither is known.
+    /// </summary>
+    public DateTimeOffset? ResetsAt { get; }
+}
+
+/// <summary>
+/// The credential was refused: missing, malformed, unknown or revoked key (<c>missing_api_key</c>,
+/// <c>malformed_api_key</c>, <c>unknown_api_key</c>, <c>revoked_api_key</c>; 401, or 403 on the synthetic-voice-detection
+/// batch endpoint), a Platform API key of another account, or too many failed attempts from this address
+/// (429 <c>auth_throttled</c>). Raised at once and never retried: only a different key helps.
+/// </summary>
+public sealed class TollgateAuthenticationException : TollgateApiException
+{
+    /// <summary>Creates the exception for one refused credential.</summary>
+    /// <param name="statusCode">The HTTP status (401, 403 or 429).</param>
+    /// <param name="code">The body's <c>code</c>, if any.</param>
+    /// <param name="detail">The body's <c>detail</c>.</param>
+    public TollgateAuthenticationException(HttpStatusCode statusCode, string? code, string detail)
+        : base(statusCode, code, detail)
     {
     }
 }

@@ -26,6 +26,7 @@ internal sealed class CliOutput
         _writer = writer;
         IsJson = json;
         var terminal = ReferenceEquals(writer, System.Console.Out) && !System.Console.IsOutputRedirected;
+        IsTerminal = terminal;
         Ansi = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
@@ -43,6 +44,9 @@ internal sealed class CliOutput
     public bool IsJson { get; }
 
     public IAnsiConsole Ansi { get; }
+
+    /// <summary>Whether the output is a terminal (a live progress display is drawn there; elsewhere, plain lines).</summary>
+    public bool IsTerminal { get; }
 
     public void Json<T>(T value) => _writer.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
 

@@ -27,10 +27,43 @@ internal static class ApiErrors
 
         return response.StatusCode switch
         {
+            _ when IsCredentialRefusal(response.StatusCode, code) => new TollgateAuthenticationException(response.StatusCode, code, detail),
             HttpStatusCode.TooManyRequests => new TollgateRateLimitedException(code, detail, RetryAfter(response, time)),
-            HttpStatusCode.Forbidden when code == TollgateQuotaExceededException.QuotaExceededCode => new TollgateQuotaExceededException(detail),
+            HttpStatusCode.Forbidden when code == TollgateQuotaExceededException.QuotaExceededCode =>
+                new TollgateQuotaExceededException(response.StatusCode, code, detail, QuotaReset(detail, response, time)),
+            HttpStatusCode.PaymentRequired when code == TollgateQuotaExceededException.InsufficientCreditsCode =>
+                new TollgateQuotaExceededException(response.StatusCode, code, detail, QuotaReset(detail, response, time)),
             _ => new TollgateApiException(response.StatusCode, code, detail),
         };
+    }
+
+    /// <summary>The codes of a refused API key (whatever the status: 401, 403 on one endpoint, 429 when throttled).</summary>
+    internal static bool IsCredentialRefusal(HttpStatusCode status, string? code) =>
+        code is "missing_api_key" or "malformed_api_key" or "unknown_api_key" or "revoked_api_key" or "account_mismatch" or "auth_throttled";
+
+    /// <summary>Whether an answer is a refusal no retry can turn around: a used-up quota or a refused credential.</summary>
+    internal static bool IsFinal(HttpStatusCode status, string? code) =>
+        IsCredentialRefusal(status, code)
+        || (status == HttpStatusCode.Forbidden && code == TollgateQuotaExceededException.QuotaExceededCode)
+        || (status == HttpStatusCode.PaymentRequired && code == TollgateQuotaExceededException.InsufficientCreditsCode);
+
+    private static readonly System.Text.RegularExpressions.Regex ResetsAtText =
+        new(@"resets at (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// The reset time the detail names (Tollgate says <c>it resets at 2026-01-01T00:00:00Z</c>), else the start of the
+    /// calendar month (UTC) after the answer's <c>Date</c> (or this clock's now): quotas are per calendar month.
+    /// </summary>
+    internal static DateTimeOffset QuotaReset(string detail, HttpResponseMessage response, TimeProvider time)
+    {
+        var match = ResetsAtText.Match(detail);
+        if (match.Success && DateTimeOffset.TryParse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var named))
+        {
+            return named;
+        }
+        var now = (response.Headers.Date ?? time.GetUtcNow()).ToUniversalTime();
+        return new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1);
     }
 
     /// <summary>Reads <c>{"detail", "code"}</c>; a non-string <c>detail</c> (a validation list) is kept as its JSON text.</summary>

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Microsoft.Extensions.Http.Resilience;
-using Polly;
+using Tollgate.Client.Behavior;
 using Tollgate.Client.Http;
 
 namespace Tollgate.Client.Models;
@@ -12,11 +11,14 @@ namespace Tollgate.Client.Models;
 /// (see the OpenAPI contracts).
 /// </summary>
 /// <remarks>
-/// Thread-safe. Built from a base address, it retries 429 answers (<see cref="TollgateRetryOptions"/>); built over
-/// your <see cref="HttpClient"/>, it retries only if that client's handlers do (see
-/// <see cref="TollgateResilienceExtensions.AddTollgateRetry"/>). A 429 that outlasts the retries surfaces as
-/// <see cref="TollgateRateLimitedException"/> (with the server's <c>Retry-After</c>), a used-up monthly quota as
-/// <see cref="TollgateQuotaExceededException"/> (never retried), any other error as <see cref="TollgateApiException"/>.
+/// Thread-safe. Built from options (or by <c>services.AddTollgateClient(…)</c>), it behaves as
+/// <see cref="TollgateClientBehavior"/> describes: at most the key's concurrency of requests per model in flight, 429s
+/// retried after <c>Retry-After</c> with backoff and jitter, requests paced by the rate windows. Built over your own
+/// <see cref="HttpClient"/>, it does only what that client's handlers do (see
+/// <see cref="TollgateResilienceExtensions.AddTollgateBehavior"/>). A 429 that outlasts the retries surfaces as
+/// <see cref="TollgateRateLimitedException"/>, a used-up monthly quota as <see cref="TollgateQuotaExceededException"/>
+/// (never retried), a refused key as <see cref="TollgateAuthenticationException"/> (never retried), any other error as
+/// <see cref="TollgateApiException"/>.
 /// </remarks>
 public sealed class TollgateModelsClient : IDisposable
 {
@@ -25,11 +27,8 @@ public sealed class TollgateModelsClient : IDisposable
 
     private const string ApiKeyHeader = "X-API-Key";
 
-    private readonly HttpClient _http;
-    private readonly bool _ownsHttpClient;
-    private readonly Uri _baseAddress;
+    private readonly ClientCore _core;
     private readonly string _apiKey;
-    private readonly TimeProvider _time;
 
     /// <summary>Creates a client over an <see cref="HttpClient"/> you own (for example one from <c>IHttpClientFactory</c>).</summary>
     /// <param name="httpClient">
@@ -40,19 +39,26 @@ public sealed class TollgateModelsClient : IDisposable
     /// <param name="apiKey">The API key, sent as <c>X-API-Key</c> on every request.</param>
     /// <param name="timeProvider">The clock for reading <c>Retry-After</c> dates; default <see cref="TimeProvider.System"/>.</param>
     public TollgateModelsClient(HttpClient httpClient, string apiKey, TimeProvider? timeProvider = null)
+        : this(new ClientCore(httpClient ?? throw new ArgumentNullException(nameof(httpClient)), owns: false, timeProvider ?? TimeProvider.System, null), apiKey)
     {
-        ArgumentNullException.ThrowIfNull(httpClient);
-        ArgumentException.ThrowIfNullOrWhiteSpace(apiKey);
-        _http = httpClient;
-        _baseAddress = BaseAddress.Normalize(httpClient.BaseAddress, nameof(httpClient));
-        _apiKey = apiKey;
-        _time = timeProvider ?? TimeProvider.System;
     }
 
     /// <summary>
-    /// Creates a client with its own <see cref="HttpClient"/>, disposed with this client, that retries 429 answers as
-    /// <paramref name="retry"/> says. Its timeout is <see cref="Timeout.InfiniteTimeSpan"/>: pass a
-    /// <see cref="CancellationToken"/> to bound a call.
+    /// Creates a client with its own <see cref="HttpClient"/> (disposed with this client) and the SDK's behaviour, as
+    /// <paramref name="options"/> say (<see cref="TollgateClientOptions.BaseAddress"/> and <see cref="TollgateClientOptions.ApiKey"/> required).
+    /// </summary>
+    /// <param name="options">The options; copied, and checked (an invalid one throws <see cref="ArgumentException"/>).</param>
+    /// <param name="behavior">
+    /// The state to share with other clients of the same key (gates, rate windows, totals); default a new one for this client.
+    /// </param>
+    public TollgateModelsClient(TollgateClientOptions options, TollgateClientBehavior? behavior = null)
+        : this(options, behavior, new SocketsHttpHandler())
+    {
+    }
+
+    /// <summary>
+    /// Creates a client with its own <see cref="HttpClient"/>, disposed with this client, with the SDK's behaviour and
+    /// <paramref name="retry"/> as its retry policy.
     /// </summary>
     /// <param name="baseAddress">The server's root, e.g. <c>http://127.0.0.1:5080</c>.</param>
     /// <param name="apiKey">The API key.</param>
@@ -64,10 +70,34 @@ public sealed class TollgateModelsClient : IDisposable
 
     /// <summary>The owning constructor, with the transport and clock replaceable (tests).</summary>
     internal TollgateModelsClient(Uri baseAddress, string apiKey, TollgateRetryOptions? retry, HttpMessageHandler transport, TimeProvider timeProvider)
-        : this(CreateHttpClient(baseAddress, retry, transport, timeProvider), apiKey, timeProvider)
+        : this(Options(baseAddress, apiKey, retry), new TollgateClientBehavior(Options(baseAddress, apiKey, retry), timeProvider), transport)
     {
-        _ownsHttpClient = true;
     }
+
+    /// <summary>As <see cref="TollgateModelsClient(TollgateClientOptions, TollgateClientBehavior?)"/>, over your own primary handler (a proxy, a custom <see cref="SocketsHttpHandler"/>).</summary>
+    /// <param name="options">The options; copied and checked.</param>
+    /// <param name="behavior">The state to share with other clients of the same key; null for a new one.</param>
+    /// <param name="primaryHandler">The transport under the SDK's behaviour; disposed with this client.</param>
+    public TollgateModelsClient(TollgateClientOptions options, TollgateClientBehavior? behavior, HttpMessageHandler primaryHandler)
+        : this(Build(options, behavior, primaryHandler), options.ApiKey!)
+    {
+    }
+
+    /// <summary>Over a client of the DI registration: its handler already runs <paramref name="behavior"/>.</summary>
+    internal TollgateModelsClient(HttpClient httpClient, string apiKey, TollgateClientBehavior behavior)
+        : this(new ClientCore(httpClient, owns: false, behavior.Time, behavior), apiKey)
+    {
+    }
+
+    private TollgateModelsClient(ClientCore core, string apiKey)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(apiKey);
+        _core = core;
+        _apiKey = apiKey;
+    }
+
+    /// <summary>The behaviour this client runs (its gates, windows and <see cref="TollgateClientBehavior.Statistics"/>); null over a foreign <see cref="HttpClient"/>.</summary>
+    public TollgateClientBehavior? Behavior => _core.Behavior;
 
     /// <summary>
     /// Sends one file to a batch model (<c>POST /api/{model}</c>) and returns its JSON answer.
@@ -76,11 +106,12 @@ public sealed class TollgateModelsClient : IDisposable
     /// <param name="file">The audio, streamed as the <c>upload_file</c> part (not buffered; read from its current position, not disposed).</param>
     /// <param name="fileName">The file name sent with it; the server uses its extension to tell the format.</param>
     /// <param name="fields">Other form fields of the model's contract (e.g. <c>speaker_diarization</c>); default none.</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="cancellationToken">Cancels the call, including its waits for a slot, a window or a retry.</param>
     /// <returns>The answer's JSON; dispose it when done.</returns>
-    /// <exception cref="TollgateRateLimitedException">429: concurrency limit or request-rate window full.</exception>
-    /// <exception cref="TollgateQuotaExceededException">403 <c>quota_exceeded</c>: the monthly audio hours are used up.</exception>
-    /// <exception cref="TollgateApiException">Any other error: 400 bad file, 401 bad key, 403 model not permitted, 413, 422...</exception>
+    /// <exception cref="TollgateRateLimitedException">429: concurrency limit or request-rate window full, after the retries.</exception>
+    /// <exception cref="TollgateQuotaExceededException">403 <c>quota_exceeded</c>: the monthly audio hours are used up (with <see cref="TollgateQuotaExceededException.ResetsAt"/>).</exception>
+    /// <exception cref="TollgateAuthenticationException">The key is missing, malformed, unknown or revoked.</exception>
+    /// <exception cref="TollgateApiException">Any other error: 400 bad file, 403 model not permitted, 413, 422...</exception>
     public async Task<JsonDocument> PostBatchAsync(
         string model,
         Stream file,
@@ -101,49 +132,33 @@ public sealed class TollgateModelsClient : IDisposable
         filePart.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         content.Add(filePart, FilePartName, fileName);
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, BaseAddress.Combine(_baseAddress, "api/" + Uri.EscapeDataString(model)))
-        {
-            Content = content,
-        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, _core.Url("api/" + Uri.EscapeDataString(model))) { Content = content };
         // A seekable stream is rewound for a retry; any other can be sent only once.
         request.Options.Set(TollgateResilienceExtensions.NotReplayable, !file.CanSeek);
+        request.Options.Set(TollgateRequestOptions.Model, model);
         request.Headers.Add(ApiKeyHeader, _apiKey);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        await ApiErrors.ThrowIfErrorAsync(response, _time, cancellationToken).ConfigureAwait(false);
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        return await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await _core.ReadDocumentAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
-    private static HttpClient CreateHttpClient(Uri baseAddress, TollgateRetryOptions? retry, HttpMessageHandler transport, TimeProvider timeProvider)
+    private static TollgateClientOptions Options(Uri baseAddress, string apiKey, TollgateRetryOptions? retry) => new()
     {
-        var normalized = BaseAddress.Normalize(baseAddress, nameof(baseAddress));
-        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = timeProvider }
-            .AddTollgateRetry(retry)
-            .Build();
-        return new HttpClient(new ResilienceHandler(pipeline) { InnerHandler = transport })
+        BaseAddress = baseAddress,
+        ApiKey = apiKey,
+        Retry = retry ?? TollgateRetryOptions.Default,
+        RequestTimeout = Timeout.InfiniteTimeSpan,
+    };
+
+    private static ClientCore Build(TollgateClientOptions options, TollgateClientBehavior? behavior, HttpMessageHandler transport)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.ThrowIfInvalid();
+        if (string.IsNullOrWhiteSpace(options.ApiKey))
         {
-            BaseAddress = normalized,
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+            throw new ArgumentException("Invalid TollgateClientOptions: ApiKey is required by the Models API client.", nameof(options));
+        }
+        return ClientCore.Create(options, behavior ?? new TollgateClientBehavior(options), transport);
     }
 
     /// <summary>Disposes the <see cref="HttpClient"/> if this client created it; one passed in is left alone.</summary>
-    public void Dispose()
-    {
-        if (_ownsHttpClient)
-        {
-            _http.Dispose();
-        }
-    }
-}
-
-/// <summary>A stream part that leaves the caller's stream open when the request is disposed.</summary>
-file sealed class LeaveOpenStreamContent(Stream stream) : StreamContent(stream)
-{
-    protected override void Dispose(bool disposing)
-    {
-        // StreamContent would dispose the stream; it belongs to the caller.
-    }
+    public void Dispose() => _core.Dispose();
 }

@@ -27,6 +27,15 @@ public sealed record TollgateRetryOptions
 
     internal void Validate()
     {
+        var errors = Errors();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid TollgateRetryOptions: " + string.Join(" ", errors));
+        }
+    }
+
+    internal List<string> Errors()
+    {
         var errors = new List<string>();
         if (MaxRetryAttempts < 0)
         {
@@ -40,9 +49,6 @@ public sealed record TollgateRetryOptions
         {
             errors.Add($"{nameof(MaxDelay)} must not be negative (was {MaxDelay}).");
         }
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("Invalid TollgateRetryOptions: " + string.Join(" ", errors));
-        }
+        return errors;
     }
 }

@@ -48,7 +48,7 @@ public sealed class ModelsClientTests(ServerProcessFixture fixture)
         using var client = new TollgateModelsClient(fixture.Server.BaseAddress, key.Key);
         using var file = new MemoryStream(TestAudio.Wav(1));
 
-        var ex = await Assert.ThrowsAsync<TollgateApiException>(() => client.PostBatchAsync(Model, file, "tone.wav"));
+        var ex = await Assert.ThrowsAsync<TollgateAuthenticationException>(() => client.PostBatchAsync(Model, file, "tone.wav"));
 
         Assert.Equal(HttpStatusCode.Unauthorized, ex.StatusCode);
         Assert.Equal("revoked_api_key", ex.Code);

@@ -8,11 +8,12 @@ internal static class CliRunner
     /// <summary>An environment with nothing set, so the machine's TOLLGATE_* variables never leak into a test.</summary>
     public static readonly Func<string, string?> NoEnvironment = _ => null;
 
-    public static async Task<CliRun> RunAsync(string[] args, Func<string, string?>? environment = null, HttpMessageHandler? handler = null)
+    public static async Task<CliRun> RunAsync(string[] args, Func<string, string?>? environment = null, HttpMessageHandler? handler = null,
+        CancellationToken cancellationToken = default)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var exitCode = await CliApp.RunAsync(args, stdout, stderr, handler, environment ?? NoEnvironment);
+        var exitCode = await CliApp.RunAsync(args, TextWriter.Synchronized(stdout), TextWriter.Synchronized(stderr), handler, environment ?? NoEnvironment, cancellationToken);
         return new CliRun(exitCode, stdout.ToString(), stderr.ToString());
     }
 

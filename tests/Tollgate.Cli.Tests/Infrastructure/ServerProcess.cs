@@ -36,7 +36,8 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>What the server printed so far (stdout and stderr), for failure messages.</summary>
     public string Output => string.Join(Environment.NewLine, _output);
 
-    public static async Task<ServerProcess> StartAsync()
+    /// <param name="environment">More settings, as environment variables (<c>Tollgate__RateLimits__Headers=Ietf</c>).</param>
+    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string>? environment = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "tollgate-cli-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -56,6 +57,10 @@ public sealed class ServerProcess : IAsyncDisposable
         start.Environment["Tollgate__SpoolDirectory"] = Path.Combine(directory, "spool");
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
 
         var output = new ConcurrentQueue<string>();
         var process = new Process { StartInfo = start };

@@ -93,6 +93,44 @@ public sealed class ApiErrorsTests
         Assert.Equal("model_not_permitted", ex.Code);
     }
 
+    [Fact]
+    public async Task Read_QuotaExceeded_CarriesTheResetTheDetailNames()
+    {
+        using var response = Response(HttpStatusCode.Forbidden,
+            """{"detail": "Monthly audio quota for velma-2-stt-batch exhausted: 0 audio hours remain (0 ms); it resets at 2025-04-01T00:00:00Z.", "code": "quota_exceeded"}""");
+        var ex = Assert.IsType<TollgateQuotaExceededException>(await ApiErrors.ReadAsync(response, _time, default));
+        Assert.Equal(new DateTimeOffset(2025, 4, 1, 0, 0, 0, TimeSpan.Zero), ex.ResetsAt);
+    }
+
+    [Fact]
+    public async Task Read_QuotaExceededWithoutATime_ResetsAtTheNextCalendarMonthOfTheAnswersDate()
+    {
+        using var response = Response(HttpStatusCode.Forbidden, """{"detail": "Used up.", "code": "quota_exceeded"}""");
+        response.Headers.Date = new DateTimeOffset(2025, 12, 31, 23, 0, 0, TimeSpan.Zero);
+        var ex = Assert.IsType<TollgateQuotaExceededException>(await ApiErrors.ReadAsync(response, _time, default));
+        Assert.Equal(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), ex.ResetsAt);
+    }
+
+    [Fact]
+    public async Task Read_DubbingInsufficientCredits_IsAQuotaRefusal()
+    {
+        using var response = Response(HttpStatusCode.PaymentRequired, """{"detail": "Not enough credits.", "code": "insufficient_credits"}""");
+        var ex = Assert.IsType<TollgateQuotaExceededException>(await ApiErrors.ReadAsync(response, _time, default));
+        Assert.Equal(new DateTimeOffset(2025, 4, 1, 0, 0, 0, TimeSpan.Zero), ex.ResetsAt);
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.Unauthorized, "unknown_api_key")]
+    [InlineData(HttpStatusCode.Unauthorized, "revoked_api_key")]
+    [InlineData(HttpStatusCode.Forbidden, "malformed_api_key")]
+    [InlineData(HttpStatusCode.TooManyRequests, "auth_throttled")]
+    public async Task Read_RefusedKey_IsAnAuthenticationException(HttpStatusCode status, string code)
+    {
+        using var response = Response(status, $$"""{"detail": "No.", "code": "{{code}}"}""");
+        var ex = Assert.IsType<TollgateAuthenticationException>(await ApiErrors.ReadAsync(response, _time, default));
+        Assert.Equal(code, ex.Code);
+    }
+
     private static HttpResponseMessage Response(HttpStatusCode status, string body, string mediaType = "application/json") =>
         new(status) { Content = new StringContent(body, Encoding.UTF8, mediaType) };
 }
