@@ -266,6 +266,10 @@ internal sealed partial class UpstreamBackend(UpstreamCatalog catalog, UpstreamR
                             await WebSocketMessages.CloseQuietlyAsync(upstream, message.CloseStatus ?? WebSocketCloseStatus.NormalClosure, message.CloseDescription, CancellationToken.None);
                             return;
                         }
+                        if (UpstreamFailed)
+                        {
+                            continue; // the upstream is gone: nothing more is relayed, or metered
+                        }
                         if (message.Type == WebSocketMessageType.Binary && call.Settings.Raw is { } raw)
                         {
                             _rawBytes += message.Count;
@@ -347,15 +351,26 @@ internal sealed partial class UpstreamBackend(UpstreamCatalog catalog, UpstreamR
         /// <summary>The upstream failed mid-stream: the client hears why (an error message, then 1011), and the relay stops.</summary>
         private async Task UpstreamBrokeAsync()
         {
-            if (Interlocked.Exchange(ref _broke, 1) == 0 && !CutOff)
+            if (Interlocked.Exchange(ref _broke, 1) != 0 || CutOff)
             {
-                UpstreamFailed = true;
-                _stop.Cancel();
-                await Rejection.SendErrorAndCloseAsync(client, (int)WebSocketCloseStatus.InternalServerError, ErrorCodes.UpstreamUnavailable,
-                    "The model server closed the stream unexpectedly. Please try again.", CancellationToken.None);
+                return;
             }
-            Stop(cutOff: false);
+            UpstreamFailed = true;
+            try
+            {
+                // The other direction is still reading the client: it reads the client's answering close, and stops.
+                await Rejection.SendErrorAndCloseOutputAsync(client, (int)WebSocketCloseStatus.InternalServerError, ErrorCodes.UpstreamUnavailable,
+                    "The model server closed the stream unexpectedly. Please try again.", CancellationToken.None);
+                _stop.CancelAfter(ClientCloseGrace);
+            }
+            catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException)
+            {
+                Stop(cutOff: false);
+            }
         }
+
+        /// <summary>How long a client told of a broken stream may take to answer the close before it is cut off.</summary>
+        private static readonly TimeSpan ClientCloseGrace = TimeSpan.FromSeconds(5);
 
         private void Stop(bool cutOff)
         {

@@ -76,18 +76,28 @@ internal sealed partial class UpstreamCatalog : IProxyConfigProvider, IDisposabl
     {
         bindingFailed = false;
         var problems = new List<string>();
-        Dictionary<string, UpstreamOptions> upstreams;
+        // Each upstream bound on its own, so a value that does not convert is one problem among all the others.
+        var upstreams = new Dictionary<string, UpstreamOptions>(StringComparer.Ordinal);
+        foreach (var section in _configuration.GetSection(UpstreamOptions.SectionPath).GetChildren())
+        {
+            try
+            {
+                upstreams[section.Key] = section.Get<UpstreamOptions>() ?? new UpstreamOptions();
+            }
+            catch (InvalidOperationException ex)
+            {
+                bindingFailed = true;
+                problems.AddRange(StartupValidation.Describe(ex));
+            }
+        }
         Dictionary<string, BackendOptions> legacy;
         try
         {
-            upstreams = _configuration.GetSection(UpstreamOptions.SectionPath).Get<Dictionary<string, UpstreamOptions>>() ?? [];
             legacy = _configuration.GetSection(TollgateOptions.Section + ":Backends").Get<Dictionary<string, BackendOptions>>() ?? [];
         }
-        catch (InvalidOperationException ex)
+        catch (InvalidOperationException)
         {
-            bindingFailed = true;
-            problems.AddRange(StartupValidation.Describe(ex));
-            return new Snapshot(new UpstreamProxyConfig([]), new Dictionary<string, UpstreamRoute>(), problems);
+            legacy = []; // reported with the rest of the Tollgate section
         }
 
         var clusters = new List<ClusterConfig>();
