@@ -8,7 +8,8 @@
 #             (multipart, a 1 MB WAV: the baseline), POST /api_service (the same WAV as base64 JSON: accepted, stored and
 #             processed in the background) and GET /api_service/job_status/{id} of a completed job.
 #   upstream  POST /api/velma-2-stt-batch with a 30 s (960 KB) WAV, to a trivial model server (bare-server: reads the
-#             upload, answers a fixed JSON) pinned to core 1 with the load generator: direct (to the model server), after
+#             upload, answers a fixed JSON) pinned to core 1 with the load generator: direct (to the model server), yarp
+#             (plain YARP, bench's yarp-server, one route to it), after
 #             (Tollgate with Tollgate:Upstreams, this tree) and, when BEFORE_DLL names another build's Tollgate.Server.dll,
 #             before (that build, Tollgate:Backends:{model}:Url). CPU and bytes per request are the gateway's (direct:
 #             the model server's).
@@ -81,6 +82,7 @@ start_server() {
     bare)     taskset -c 0 env "${probe[@]}" dotnet "$bench_dll" bare-server --urls $url > /dev/null 2>&1 & ;;
     # The model server, on the load generator's core; the gateway in front of it on core 0.
     model)    taskset -c 1 dotnet "$bench_dll" bare-server --urls $url > /dev/null 2>&1 & ;;
+    yarp)     taskset -c 0 env "${probe[@]}" dotnet "$bench_dll" yarp-server --urls $url --upstream $upstream_url > /dev/null 2>&1 & ;;
     after)    taskset -c 0 env "${tollgate_env[@]}" "${probe[@]}" Tollgate__Upstreams__bench__Models__0=velma-2-stt-batch \
                 Tollgate__Upstreams__bench__Destinations__m__Address=$upstream_url Tollgate__Upstreams__bench__ApiKey=bench-upstream-key \
                 dotnet "$server_dll" --urls $url > /dev/null 2>&1 & ;;
@@ -96,7 +98,7 @@ for run in $(seq 1 "$runs"); do
       me) path=/v1/me; targets="tollgate bare" ;;
       pipeline) path=/v1/pipeline; targets="pipeline bare" ;;
       platform) targets="models submit status" ;;
-      upstream) targets="direct after${BEFORE_DLL:+ before}" ;;
+      upstream) targets="direct yarp after${BEFORE_DLL:+ before}" ;;
       *) echo "unknown scenario $scenario" >&2; exit 2 ;;
     esac
     for target in $targets; do

@@ -63,7 +63,7 @@ internal sealed partial class UpstreamBackend(UpstreamCatalog catalog, UpstreamR
             {
                 LogNoDestination(logger, model.Name, route.ClusterId);
                 await ApiError.WriteAsync(context, StatusCodes.Status502BadGateway, ErrorCodes.UpstreamUnavailable,
-                    "No server of this model is available. Please try again later.");
+                    "Unable to reach a server of this model. Please try again later.");
                 return BatchOutcome.Failed;
             }
             var transformer = new UpstreamTransformer(route.ApiKey, requestId);
