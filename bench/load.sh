@@ -28,9 +28,9 @@ server_dll=$PWD/src/Tollgate.Server/bin/Release/net10.0/Tollgate.Server.dll
 bench_dll=$PWD/bench/Tollgate.Benchmarks/bin/Release/net10.0/Tollgate.Benchmarks.dll
 data=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$data"' EXIT
-port=5091
+port=${PORT:-5091}
 url=http://127.0.0.1:$port
-upstream_url=http://127.0.0.1:5092
+upstream_url=http://127.0.0.1:${UPSTREAM_PORT:-5092}
 socket=$data/alloc.sock
 
 wait_up() { for _ in $(seq 1 150); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "server did not start" >&2; exit 1; }
