@@ -13,6 +13,12 @@
 #   platform  the Platform API against the Models API batch call, one Tollgate server each: POST /api/velma-2-stt-batch
 #             (multipart, a 1 MB WAV: the baseline), POST /api_service (the same WAV as base64 JSON: accepted, stored and
 #             processed in the background) and GET /api_service/job_status/{id} of a completed job.
+#   upstream  POST /api/velma-2-stt-batch with a 30 s (960 KB) WAV, to a trivial model server (bare-server: reads the
+#             upload, answers a fixed JSON) pinned to core 1 with the load generator: direct (to the model server), yarp
+#             (plain YARP, bench's yarp-server, one route to it), after
+#             (Tollgate with Tollgate:Upstreams, this tree) and, when BEFORE_DLL names another build's Tollgate.Server.dll,
+#             before (that build, Tollgate:Backends:{model}:Url). CPU and bytes per request are the gateway's (direct:
+#             the model server's).
 # Every line reports the server's CPU µs and GC-allocated bytes per request (its own counters: /proc and a startup
 # hook, see bench/Tollgate.Benchmarks/Load/AllocationProbe.cs). With PROFILE_DIR set, each run also leaves there the
 # server's allocation profile of the measured window (<run>-<scenario>-<target>.txt, types by sampled bytes).
@@ -32,9 +38,10 @@ server_dll=$PWD/src/Tollgate.Server/bin/Release/net10.0/Tollgate.Server.dll
 bench_dll=$PWD/bench/Tollgate.Benchmarks/bin/Release/net10.0/Tollgate.Benchmarks.dll
 data=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -z "$distributed" ] || { postgres_stop; redis_stop; }; rm -rf "$data"' EXIT
-port=5091
+port=${PORT:-5091}
 url=http://127.0.0.1:$port
 url2=http://127.0.0.1:$((port + 1))
+upstream_url=http://127.0.0.1:${UPSTREAM_PORT:-$((port + 2))}
 socket=$data/alloc.sock
 socket2=$data/alloc2.sock
 if [ -n "$distributed" ]; then
@@ -76,6 +83,14 @@ for i in range(n):
 wav = b'RIFF' + struct.pack('<I', 36 + len(samples)) + b'WAVEfmt ' + struct.pack('<IHHIIHH', 16, 1, 1, 16000, 32000, 2, 16) + b'data' + struct.pack('<I', len(samples)) + bytes(samples)
 open(f'{d}/upload.multipart', 'wb').write(b'--tollgatebench\r\nContent-Disposition: form-data; name="upload_file"; filename="bench.wav"\r\nContent-Type: audio/wav\r\n\r\n' + wav + b'\r\n--tollgatebench--\r\n')
 open(f'{d}/upload.json', 'w').write(json.dumps({"audio_base64": base64.b64encode(wav).decode(), "file_extension": "wav"}))
+# The upstream scenario's: 30 s of 16 kHz mono 16-bit, 960 KB.
+n = 30 * 16000
+samples = bytearray()
+for i in range(n):
+    t = i / 16000
+    samples += struct.pack('<h', int(8000 * math.sin(2 * math.pi * 220 * t)) if (t % 4) < 2.5 else 0)
+wav = b'RIFF' + struct.pack('<I', 36 + len(samples)) + b'WAVEfmt ' + struct.pack('<IHHIIHH', 16, 1, 1, 16000, 32000, 2, 16) + b'data' + struct.pack('<I', len(samples)) + bytes(samples)
+open(f'{d}/upload30.multipart', 'wb').write(b'--tollgatebench\r\nContent-Disposition: form-data; name="upload_file"; filename="bench.wav"\r\nContent-Type: audio/wav\r\n\r\n' + wav + b'\r\n--tollgatebench--\r\n')
 PY
 kill $first; wait $first 2>/dev/null || true
 
@@ -99,6 +114,14 @@ start_server() {
     pipeline) taskset -c 0 env "${tollgate_env[@]}" "${probe[@]}" dotnet "$bench_dll" pipeline-server --urls $url > /dev/null 2>&1 & ;;
     bare)     taskset -c 0 env "${probe[@]}" dotnet "$bench_dll" bare-server --urls $url > /dev/null 2>&1 & ;;
     distributed) taskset -c 0 env "${tollgate_env[@]}" "${distributed_env[@]}" "${probe[@]}" dotnet "$server_dll" --urls $url > /dev/null 2>&1 & ;;
+    # The model server, on the load generator's core; the gateway in front of it on core 0.
+    model)    taskset -c 1 dotnet "$bench_dll" bare-server --urls $url > /dev/null 2>&1 & ;;
+    yarp)     taskset -c 0 env "${probe[@]}" dotnet "$bench_dll" yarp-server --urls $url --upstream $upstream_url > /dev/null 2>&1 & ;;
+    after)    taskset -c 0 env "${tollgate_env[@]}" "${probe[@]}" Tollgate__Upstreams__bench__Models__0=velma-2-stt-batch \
+                Tollgate__Upstreams__bench__Destinations__m__Address=$upstream_url Tollgate__Upstreams__bench__ApiKey=bench-upstream-key \
+                dotnet "$server_dll" --urls $url > /dev/null 2>&1 & ;;
+    before)   taskset -c 0 env "${tollgate_env[@]}" "${probe[@]}" Tollgate__Backends__velma-2-stt-batch__Url=$upstream_url \
+                Tollgate__Backends__velma-2-stt-batch__ApiKey=bench-upstream-key dotnet "$BEFORE_DLL" --urls $url > /dev/null 2>&1 & ;;
   esac
   pid=$!
 }
@@ -120,11 +143,24 @@ for run in $(seq 1 "$runs"); do
       platform) targets="models submit status" ;;
       stores) path=/v1/me; targets="tollgate distributed bare" ;;
       nodes) path=/v1/me; targets="one two" ;;
+      upstream) targets="direct yarp after${BEFORE_DLL:+ before}" ;;
       *) echo "unknown scenario $scenario" >&2; exit 2 ;;
     esac
     for target in $targets; do
       server=$target
       request=(--header "Authorization: Api-Key $key")
+      if [ "$scenario" = upstream ]; then
+        path=/api/velma-2-stt-batch
+        request=(--header "X-API-Key: $key" --body "$data/upload30.multipart" --content-type "multipart/form-data; boundary=tollgatebench")
+        if [ "$target" = direct ]; then
+          # The model server alone, on core 0 where the gateway runs in the other targets: what forwarding adds is the difference.
+          server=bare
+        else
+          server=$target
+          (url=$upstream_url; start_server model "$run-$scenario-model-for-$target"; echo $pid > "$data/model.pid")
+          wait_up $upstream_url/v1/me
+        fi
+      fi
       if [ "$scenario" = platform ]; then
         server=tollgate
         case $target in
@@ -163,6 +199,7 @@ for run in $(seq 1 "$runs"); do
       echo "run=$run scenario=$scenario target=$target $result"
       kill $pid; wait $pid 2>/dev/null || true
       if [ "$target" = two ]; then kill $pid2; wait $pid2 2>/dev/null || true; fi
+      if [ -f "$data/model.pid" ]; then kill "$(cat "$data/model.pid")" 2>/dev/null || true; rm -f "$data/model.pid"; sleep 0.5; fi
     done
   done
 done

@@ -6,9 +6,10 @@ namespace Tollgate.Benchmarks;
 public static class Program
 {
     /// <summary>
-    /// BenchmarkDotNet's switcher, plus three modes for the load runs of <c>bench/load.sh</c>:
+    /// BenchmarkDotNet's switcher, plus four modes for the load runs of <c>bench/load.sh</c>:
     /// <c>load &lt;url&gt; [options]</c> (the load generator) and <c>bare-server --urls &lt;url&gt;</c> (the baseline endpoint) and
-    /// <c>pipeline-server --urls &lt;url&gt;</c> (Tollgate with an admission-only endpoint).
+    /// <c>pipeline-server --urls &lt;url&gt;</c> (Tollgate with an admission-only endpoint) and
+    /// <c>yarp-server --urls &lt;url&gt; --upstream &lt;url&gt;</c> (plain YARP in front of a model server).
     /// </summary>
     public static async Task<int> Main(string[] args)
     {
@@ -23,6 +24,9 @@ public static class Program
                 return 0;
             case "bare-server":
                 await BareServer.RunAsync(args[1..]);
+                return 0;
+            case "yarp-server":
+                await YarpServer.RunAsync(args[1..]);
                 return 0;
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

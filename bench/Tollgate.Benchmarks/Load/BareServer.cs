@@ -7,7 +7,8 @@ namespace Tollgate.Benchmarks.Load;
 /// <summary>
 /// The load runs' baseline: bare Kestrel answering <c>GET /v1/me</c> with a JSON body of the same size and shape as
 /// Tollgate's, with no authentication, no admission and no store: what any ASP.NET Core endpoint costs. It serves
-/// <see cref="PipelineServer"/>'s <c>GET /v1/pipeline</c> too, with the same body and nothing in front.
+/// <see cref="PipelineServer"/>'s <c>GET /v1/pipeline</c> too, with the same body and nothing in front, and is
+/// the trivial model server of the upstream scenario (<c>POST /api/{model}</c>: reads the upload, answers a fixed JSON).
 /// </summary>
 public static class BareServer
 {
@@ -23,6 +24,24 @@ public static class BareServer
             return context.Response.Body.WriteAsync(body).AsTask();
         });
         app.MapGet("/v1/pipeline", PipelineServer.Pipeline);
+        // The trivial model server of the upstream scenario: reads the whole upload, answers a fixed JSON.
+        var answer = """{"text":"","duration_ms":30000,"utterances":[]}"""u8.ToArray();
+        app.MapPost("/api/{model}", async (HttpContext context) =>
+        {
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+            try
+            {
+                while (await context.Request.Body.ReadAsync(buffer) > 0)
+                {
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+            context.Response.ContentType = "application/json";
+            await context.Response.Body.WriteAsync(answer);
+        });
         await app.RunAsync();
     }
 }

@@ -34,6 +34,39 @@ internal static class AudioProbe
         }
     }
 
+    /// <summary>
+    /// Probes the first <paramref name="count"/> bytes of a file of <paramref name="fileLength"/> bytes (exact, or an upper
+    /// bound while the rest is still arriving), as <see cref="Probe"/> would probe the whole file; null when the
+    /// beginning does not establish the duration (an Ogg's last granule, an MP3 without a Xing/VBRI tag, an MP4 whose
+    /// <c>moov</c> comes after the media), so the whole file is needed. The headers' figures are bounded by
+    /// <paramref name="fileLength"/> as the whole file's are by its length: with the exact length the answer is the whole
+    /// file's.
+    /// </summary>
+    public static ProbeResult? ProbePrefix(byte[] prefix, int count, long fileLength)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, prefix.Length);
+        ArgumentOutOfRangeException.ThrowIfLessThan(fileLength, (long)count);
+        if (fileLength == 0)
+        {
+            return ProbeResult.Fail(ProbeError.Empty, "The file is empty.");
+        }
+        using var stream = new MemoryStream(prefix, 0, count, writable: false);
+        var source = new ProbeSource(stream, fileLength, count);
+        try
+        {
+            return Plausible(Detect(source));
+        }
+        catch (PrefixExhaustedException)
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is ProbeException or EndOfStreamException or OverflowException or ArgumentOutOfRangeException or IndexOutOfRangeException or IOException)
+        {
+            return ProbeResult.Fail(ProbeError.Corrupt, "The audio headers are truncated or inconsistent.");
+        }
+    }
+
     private static ProbeResult Detect(ProbeSource source)
     {
         Span<byte> head = stackalloc byte[16];

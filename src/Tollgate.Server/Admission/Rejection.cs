@@ -46,20 +46,29 @@ internal readonly record struct Rejection(int Status, int CloseCode, string Code
     {
         try
         {
-            var payload = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>
-            {
-                ["type"] = "error",
-                ["error"] = detail,
-                ["code"] = code,
-            }, ServerJsonContext.Wire.DictionaryStringString);
-            await socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, ct);
-            await socket.CloseOutputAsync((WebSocketCloseStatus)closeCode, CloseReason(detail), ct);
+            await SendErrorAndCloseOutputAsync(socket, closeCode, code, detail, ct);
             await DrainUntilClosedAsync(socket, ct);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
         {
             // The client went away first: nothing more to tell it.
         }
+    }
+
+    /// <summary>
+    /// The error message and the close frame, without waiting for the client's close: for a socket something else is
+    /// still receiving on (a relay), which then reads the client's answering close.
+    /// </summary>
+    public static async Task SendErrorAndCloseOutputAsync(WebSocket socket, int closeCode, string code, string detail, CancellationToken ct)
+    {
+        var payload = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>
+        {
+            ["type"] = "error",
+            ["error"] = detail,
+            ["code"] = code,
+        }, ServerJsonContext.Wire.DictionaryStringString);
+        await socket.SendAsync(payload, WebSocketMessageType.Text, endOfMessage: true, ct);
+        await socket.CloseOutputAsync((WebSocketCloseStatus)closeCode, CloseReason(detail), ct);
     }
 
     /// <summary>A close frame's reason is at most 123 UTF-8 bytes.</summary>

@@ -12,6 +12,12 @@ namespace Tollgate.Server.Backends;
 internal sealed record BatchCall(ModelDescriptor Model, BatchUpload Upload, AudioInfo Audio);
 
 /// <summary>
+/// A batch request decided from its beginning (<see cref="StreamedUpload"/>): the body goes on as the client sent it;
+/// <see cref="Audio"/> is what its beginning says, the duration reserved.
+/// </summary>
+internal sealed record ForwardedBatchCall(ModelDescriptor Model, StreamedUpload Upload, AudioInfo Audio);
+
+/// <summary>
 /// A streaming connection that passed admission: its model, validated settings, the raw query (without the caller's
 /// key) and the meter it reports the audio it measures to.
 /// </summary>
@@ -56,4 +62,14 @@ internal interface IModelBackend
 
     /// <summary>Serves an accepted WebSocket until the stream ends, fails, runs out of quota or the client goes away.</summary>
     Task<StreamEnd> HandleStreamAsync(StreamCall call, WebSocket socket, CancellationToken ct);
+}
+
+/// <summary>
+/// A backend that forwards the client's upload as it was sent (an upstream): the batch endpoint hands it the body after
+/// probing only the beginning, when that establishes the duration, instead of spooling the file first.
+/// </summary>
+internal interface IForwardingBackend
+{
+    /// <summary>Forwards the request with its body (<see cref="StreamedUpload.Body"/>) and writes the answer; charges nothing.</summary>
+    Task<BatchOutcome> ForwardAsync(ForwardedBatchCall call, HttpContext context);
 }

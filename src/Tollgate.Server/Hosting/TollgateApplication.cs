@@ -3,6 +3,7 @@ using Tollgate.Server.Dubbing;
 using Tollgate.Server.OpenApi;
 using Tollgate.Server.Admin;
 using Tollgate.Server.Admission;
+using Tollgate.Server.Backends;
 using Tollgate.Server.Http;
 using Tollgate.Server.Models;
 using Tollgate.Server.Observability;
@@ -36,6 +37,7 @@ internal static class TollgateApplication
         app.UseErrorShapes();
         app.UseAdmission();
         app.MapModelsApi();
+        app.MapUpstreams();
         app.MapAdminApi();
         app.MapDubbingApi();
         app.MapPlatformApi();

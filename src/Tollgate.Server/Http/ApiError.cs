@@ -39,6 +39,8 @@ internal static class ErrorCodes
     public const string NotFound = "not_found";
     public const string InvalidAdminToken = "invalid_admin_token";
     public const string UpstreamUnavailable = "upstream_unavailable";
+    public const string UpstreamTimeout = "upstream_timeout";
+    public const string UpstreamError = "upstream_error";
     public const string InternalError = "internal_error";
     public const string StoreUnavailable = "store_unavailable";
     public const string MethodNotAllowed = "method_not_allowed";

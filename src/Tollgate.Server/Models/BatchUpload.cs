@@ -21,7 +21,7 @@ internal sealed class BatchUpload : IAsyncDisposable
     /// <summary>The request body limit of the batch endpoints: the file and the multipart framing around it.</summary>
     public const long MaxRequestBytes = MaxFileBytes + MaxOverheadBytes;
 
-    private const int MaxFieldBytes = 1024 * 1024;
+    internal const int MaxFieldBytes = 1024 * 1024;
     private const int MaxFields = 64;
 
     private BatchUpload(FileStream? file, string? fileName, long length, Dictionary<string, string> fields)
@@ -60,19 +60,9 @@ internal sealed class BatchUpload : IAsyncDisposable
     {
         var size = limits ?? UploadLimits.ModelsApi;
         var request = context.Request;
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        if (Precheck(context, size, out var boundary) is { } refused)
         {
-            sizeFeature.MaxRequestBodySize = size.MaxRequestBytes;
-        }
-        if (request.ContentLength > size.MaxRequestBytes)
-        {
-            return (null, TooLarge(size));
-        }
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
-            || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
-            || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 and <= 200 } boundary)
-        {
-            return (null, MissingUploadFile());
+            return (null, refused);
         }
 
         // The deadline grows with the size the client declares; a body without a length may be as large as the limit.
@@ -155,11 +145,36 @@ internal sealed class BatchUpload : IAsyncDisposable
     }
 
     /// <summary>
+    /// What is checked before the body is read: the size limit set (Kestrel counts the body against it), a declared
+    /// length within it, a multipart body with a usable boundary.
+    /// </summary>
+    internal static Rejection? Precheck(HttpContext context, UploadLimits size, out string boundary)
+    {
+        boundary = "";
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = size.MaxRequestBytes;
+        }
+        if (context.Request.ContentLength > size.MaxRequestBytes)
+        {
+            return TooLarge(size);
+        }
+        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType)
+            || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+            || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 and <= 200 } given)
+        {
+            return MissingUploadFile();
+        }
+        boundary = given;
+        return null;
+    }
+
+    /// <summary>
     /// The part's file name. A malformed RFC 5987 <c>filename*</c> makes ASP.NET's parser throw
     /// ArgumentNullException, and one naming a charset .NET refuses (<c>UTF-7''…</c>) NotSupportedException (both
     /// found by fuzzing: they escaped as a 500), so either is a bad request here.
     /// </summary>
-    private static bool TryFileName(ContentDispositionHeaderValue disposition, out string? fileName)
+    internal static bool TryFileName(ContentDispositionHeaderValue disposition, out string? fileName)
     {
         try
         {
@@ -213,7 +228,7 @@ internal sealed class BatchUpload : IAsyncDisposable
         }
     }
 
-    private static async Task<string?> ReadFieldAsync(Stream body, CancellationToken ct)
+    internal static async Task<string?> ReadFieldAsync(Stream body, CancellationToken ct)
     {
         using var memory = new MemoryStream();
         var buffer = new byte[8192];
@@ -229,10 +244,10 @@ internal sealed class BatchUpload : IAsyncDisposable
         return System.Text.Encoding.UTF8.GetString(memory.GetBuffer(), 0, (int)memory.Length);
     }
 
-    private static Rejection TooLarge(UploadLimits limit) => new(StatusCodes.Status413PayloadTooLarge, CloseCodes.InvalidParameters, limit.TooLargeCode,
+    internal static Rejection TooLarge(UploadLimits limit) => new(StatusCodes.Status413PayloadTooLarge, CloseCodes.InvalidParameters, limit.TooLargeCode,
         $"The uploaded file is larger than the {limit.Text} limit.");
 
-    private static Rejection TimedOut(string allowed) => new(StatusCodes.Status408RequestTimeout, CloseCodes.InvalidParameters, ErrorCodes.UploadTimeout,
+    internal static Rejection TimedOut(string allowed) => new(StatusCodes.Status408RequestTimeout, CloseCodes.InvalidParameters, ErrorCodes.UploadTimeout,
         $"The upload did not arrive within {allowed}. Send it again over a faster link, or send a smaller file.");
 
     private static Rejection InvalidRequest() => new(StatusCodes.Status400BadRequest, CloseCodes.InvalidParameters, ErrorCodes.InvalidRequest,

@@ -134,6 +134,11 @@ internal static class Mp4Probe
                     state.AudioScale = state.TrackScale;
                     state.AudioPresentation = state.TrackPresentation;
                 }
+                if (depth == 0 && type == "moov" && source.Partial && DecidedByMoov(state))
+                {
+                    // A prefix whose moov said the duration: what follows (the media, fragments) changes nothing.
+                    return;
+                }
             }
             else
             {
@@ -142,6 +147,13 @@ internal static class Mp4Probe
             position = bodyEnd;
         }
     }
+
+    /// <summary>Whether the first choices of <see cref="Probe"/> (all read from the moov) already hold.</summary>
+    private static bool DecidedByMoov(State state) =>
+        (state.AudioPresentation > 0 && state.MovieScale > 0)
+        || (state.AudioDuration > 0 && state.AudioScale > 0)
+        || (state.MovieDuration > 0 && state.MovieScale > 0 && state.MovieDuration != uint.MaxValue)
+        || (state.FragmentDuration > 0 && state.MovieScale > 0);
 
     private static void Leaf(ProbeSource source, string type, long body, long end, State state)
     {

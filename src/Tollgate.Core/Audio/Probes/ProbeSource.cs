@@ -6,9 +6,29 @@ namespace Tollgate.Audio.Probes;
 /// Bounds-checked reads at absolute offsets of a seekable stream. Probes never trust a declared size: every read
 /// is checked against the real length, so hostile headers end in <see cref="ProbeError.Corrupt"/>, not an exception.
 /// </summary>
-internal sealed class ProbeSource(Stream stream)
+internal sealed class ProbeSource(Stream stream, long length, long available)
 {
-    public long Length { get; } = stream.Length;
+    public ProbeSource(Stream stream)
+        : this(stream, stream.Length, stream.Length)
+    {
+    }
+
+    /// <summary>The file's length (for a prefix: the length the whole file has, or at most has).</summary>
+    public long Length { get; } = length;
+
+    /// <summary>
+    /// True when only the file's first <c>available</c> bytes are at hand (the upload is still arriving): a read past
+    /// them throws <see cref="PrefixExhaustedException"/>, and a probe stops as soon as the headers have said everything.
+    /// </summary>
+    public bool Partial { get; } = available < length;
+
+    private void CheckAvailable(long offset, int count)
+    {
+        if (offset + count > available)
+        {
+            throw new PrefixExhaustedException();
+        }
+    }
 
     /// <summary>Fills <paramref name="buffer"/> from <paramref name="offset"/>; false when the stream ends first.</summary>
     public bool TryRead(long offset, Span<byte> buffer)
@@ -17,6 +37,7 @@ internal sealed class ProbeSource(Stream stream)
         {
             return false;
         }
+        CheckAvailable(offset, buffer.Length);
         stream.Position = offset;
         stream.ReadExactly(buffer);
         return true;
@@ -30,6 +51,7 @@ internal sealed class ProbeSource(Stream stream)
             return 0;
         }
         var count = (int)Math.Min(buffer.Length, Length - offset);
+        CheckAvailable(offset, count);
         stream.Position = offset;
         stream.ReadExactly(buffer[..count]);
         return count;
@@ -73,6 +95,15 @@ internal sealed class ProbeException : Exception
 {
     public ProbeException()
         : base("The audio headers are truncated or inconsistent.")
+    {
+    }
+}
+
+/// <summary>A probe of a prefix needed bytes beyond it: the duration is not established by the file's beginning.</summary>
+internal sealed class PrefixExhaustedException : Exception
+{
+    public PrefixExhaustedException()
+        : base("The probe needs more of the file than its beginning.")
     {
     }
 }
