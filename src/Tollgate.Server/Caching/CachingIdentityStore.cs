@@ -1,19 +1,43 @@
 using System.Collections.Concurrent;
+using Tollgate.Caching;
 using Tollgate.Identity;
 
 namespace Tollgate.Server.Caching;
 
 /// <summary>
-/// The identity store with organizations and users cached once found: neither can be renamed or removed (the store has
-/// no such call), so a cached one is always right and needs no invalidation. Keys are cached by
-/// <see cref="KeyAuthenticator"/>, whose entries a revocation invalidates; everything else passes straight through.
+/// The identity store with organizations and users cached once found. An organization cannot be renamed or removed
+/// (the store has no such call), so a cached one is always right. A user can be disabled and enabled: a cached user is
+/// dropped when any node says it changed (<see cref="CacheInvalidation.UserChanged"/>), and trusted as
+/// <see cref="KeyAuthenticator"/> trusts a key (30 s while invalidations are delivered, else 1 s). Keys are cached by
+/// <see cref="KeyAuthenticator"/>; everything else passes straight through.
 /// </summary>
-internal sealed class CachingIdentityStore(IIdentityStore inner) : IIdentityStore
+internal sealed class CachingIdentityStore : IIdentityStore
 {
     private const int MaxEntries = 100_000;
 
+    private readonly IIdentityStore inner;
+    private readonly TimeProvider _time;
+    private readonly ICacheInvalidation _invalidation;
     private readonly ConcurrentDictionary<string, Organization> _organizations = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, User> _users = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (User User, long CheckedAt)> _users = new(StringComparer.Ordinal);
+
+    public CachingIdentityStore(IIdentityStore inner, TimeProvider time, ICacheInvalidation invalidation)
+    {
+        this.inner = inner;
+        _time = time;
+        _invalidation = invalidation;
+        invalidation.Subscribe(message =>
+        {
+            if (message.IsEverything)
+            {
+                _users.Clear();
+            }
+            else if (message.Topic == CacheInvalidation.UserChanged)
+            {
+                _users.TryRemove(message.Key, out _);
+            }
+        });
+    }
 
     public async Task<Organization?> GetOrganizationAsync(string orgId, CancellationToken ct = default)
     {
@@ -31,14 +55,16 @@ internal sealed class CachingIdentityStore(IIdentityStore inner) : IIdentityStor
 
     public async Task<User?> GetUserAsync(string userId, CancellationToken ct = default)
     {
-        if (_users.TryGetValue(userId, out var cached))
+        var trust = _invalidation.IsDelivering ? KeyAuthenticator.TrustWhileDelivering : KeyAuthenticator.RevalidateAfter;
+        if (_users.TryGetValue(userId, out var cached) && _time.GetElapsedTime(cached.CheckedAt) < trust)
         {
-            return cached;
+            return cached.User;
         }
+        var checkedAt = _time.GetTimestamp();
         var found = await inner.GetUserAsync(userId, ct).ConfigureAwait(false);
         if (found is not null)
         {
-            Remember(_users, userId, found);
+            Remember(_users, userId, (found, checkedAt));
         }
         return found;
     }
@@ -55,6 +81,25 @@ internal sealed class CachingIdentityStore(IIdentityStore inner) : IIdentityStor
     public Task<Organization> CreateOrganizationAsync(string name, CancellationToken ct = default) => inner.CreateOrganizationAsync(name, ct);
 
     public Task<IReadOnlyList<Organization>> ListOrganizationsAsync(CancellationToken ct = default) => inner.ListOrganizationsAsync(ct);
+
+    public Task<IReadOnlyList<Organization>> PageOrganizationsAsync(int limit, string? after, CancellationToken ct = default) =>
+        inner.PageOrganizationsAsync(limit, after, ct);
+
+    public Task<IReadOnlyList<User>> PageUsersAsync(string orgId, int limit, string? after, CancellationToken ct = default) =>
+        inner.PageUsersAsync(orgId, limit, after, ct);
+
+    public async Task<User?> SetUserDisabledAsync(string userId, DateTimeOffset? at, CancellationToken ct = default)
+    {
+        var user = await inner.SetUserDisabledAsync(userId, at, ct).ConfigureAwait(false);
+        _users.TryRemove(userId, out _);
+        return user;
+    }
+
+    public Task<IReadOnlyList<ApiKeyRecord>> PageKeysAsync(string orgId, int limit, string? after, CancellationToken ct = default) =>
+        inner.PageKeysAsync(orgId, limit, after, ct);
+
+    public Task<bool> RotateKeyAsync(string keyId, ApiKeyRecord replacement, DateTimeOffset expiresAt, DateTimeOffset now, CancellationToken ct = default) =>
+        inner.RotateKeyAsync(keyId, replacement, expiresAt, now, ct);
 
     public Task<User> CreateUserAsync(string orgId, string name, CancellationToken ct = default) => inner.CreateUserAsync(orgId, name, ct);
 
