@@ -225,6 +225,7 @@ public abstract class IdentityStoreContractTests
         for (var i = 0; i < 3; i++)
         {
             users.Add(await Store.CreateUserAsync(acme.Id, $"user {i}"));
+            Time.Advance(TimeSpan.FromMilliseconds(1));
         }
         Assert.Equal(users.Take(2), await Store.PageUsersAsync(acme.Id, 2, null));
         Assert.Equal(users.Skip(2), await Store.PageUsersAsync(acme.Id, 2, users[1].Id));
