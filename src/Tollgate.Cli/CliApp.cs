@@ -48,12 +48,13 @@ internal static class CliApp
 
     internal static RootCommand BuildRootCommand(CliContext context)
     {
-        var root = new RootCommand("tollgate: administer a Tollgate gateway (organizations, users, API keys, usage) and call its models (batch, stream).")
+        var root = new RootCommand("tollgate: administer a Tollgate gateway (organizations, users, API keys, usage, admin tokens) and call its models (batch, stream).")
         {
             OrgsCommand.Create(context),
             UsersCommand.Create(context),
             KeysCommand.Create(context),
             UsageCommand.Create(context),
+            AdminTokensCommand.Create(context),
             BatchCommand.Create(context),
             StreamCommand.Create(context),
         };
