@@ -15,7 +15,7 @@ internal sealed class CachingIdentityStore : IIdentityStore
 {
     private const int MaxEntries = 100_000;
 
-    private readonly IIdentityStore inner;
+    private readonly IIdentityStore _inner;
     private readonly TimeProvider _time;
     private readonly ICacheInvalidation _invalidation;
     private readonly ConcurrentDictionary<string, Organization> _organizations = new(StringComparer.Ordinal);
@@ -23,7 +23,7 @@ internal sealed class CachingIdentityStore : IIdentityStore
 
     public CachingIdentityStore(IIdentityStore inner, TimeProvider time, ICacheInvalidation invalidation)
     {
-        this.inner = inner;
+        _inner = inner;
         _time = time;
         _invalidation = invalidation;
         invalidation.Subscribe(message =>
@@ -45,7 +45,7 @@ internal sealed class CachingIdentityStore : IIdentityStore
         {
             return cached;
         }
-        var found = await inner.GetOrganizationAsync(orgId, ct).ConfigureAwait(false);
+        var found = await _inner.GetOrganizationAsync(orgId, ct).ConfigureAwait(false);
         if (found is not null)
         {
             Remember(_organizations, orgId, found);
@@ -61,7 +61,7 @@ internal sealed class CachingIdentityStore : IIdentityStore
             return cached.User;
         }
         var checkedAt = _time.GetTimestamp();
-        var found = await inner.GetUserAsync(userId, ct).ConfigureAwait(false);
+        var found = await _inner.GetUserAsync(userId, ct).ConfigureAwait(false);
         if (found is not null)
         {
             Remember(_users, userId, (found, checkedAt));
@@ -78,49 +78,49 @@ internal sealed class CachingIdentityStore : IIdentityStore
         cache[id] = value;
     }
 
-    public Task<Organization> CreateOrganizationAsync(string name, CancellationToken ct = default) => inner.CreateOrganizationAsync(name, ct);
+    public Task<Organization> CreateOrganizationAsync(string name, CancellationToken ct = default) => _inner.CreateOrganizationAsync(name, ct);
 
-    public Task<IReadOnlyList<Organization>> ListOrganizationsAsync(CancellationToken ct = default) => inner.ListOrganizationsAsync(ct);
+    public Task<IReadOnlyList<Organization>> ListOrganizationsAsync(CancellationToken ct = default) => _inner.ListOrganizationsAsync(ct);
 
     public Task<IReadOnlyList<Organization>> PageOrganizationsAsync(int limit, string? after, CancellationToken ct = default) =>
-        inner.PageOrganizationsAsync(limit, after, ct);
+        _inner.PageOrganizationsAsync(limit, after, ct);
 
     public Task<IReadOnlyList<User>> PageUsersAsync(string orgId, int limit, string? after, CancellationToken ct = default) =>
-        inner.PageUsersAsync(orgId, limit, after, ct);
+        _inner.PageUsersAsync(orgId, limit, after, ct);
 
     public async Task<User?> SetUserDisabledAsync(string userId, DateTimeOffset? at, CancellationToken ct = default)
     {
-        var user = await inner.SetUserDisabledAsync(userId, at, ct).ConfigureAwait(false);
+        var user = await _inner.SetUserDisabledAsync(userId, at, ct).ConfigureAwait(false);
         _users.TryRemove(userId, out _);
         return user;
     }
 
     public Task<IReadOnlyList<ApiKeyRecord>> PageKeysAsync(string orgId, int limit, string? after, CancellationToken ct = default) =>
-        inner.PageKeysAsync(orgId, limit, after, ct);
+        _inner.PageKeysAsync(orgId, limit, after, ct);
 
     public Task<bool> RotateKeyAsync(string keyId, ApiKeyRecord replacement, DateTimeOffset expiresAt, DateTimeOffset now, CancellationToken ct = default) =>
-        inner.RotateKeyAsync(keyId, replacement, expiresAt, now, ct);
+        _inner.RotateKeyAsync(keyId, replacement, expiresAt, now, ct);
 
-    public Task<User> CreateUserAsync(string orgId, string name, CancellationToken ct = default) => inner.CreateUserAsync(orgId, name, ct);
+    public Task<User> CreateUserAsync(string orgId, string name, CancellationToken ct = default) => _inner.CreateUserAsync(orgId, name, ct);
 
-    public Task<IReadOnlyList<User>> ListUsersAsync(string orgId, CancellationToken ct = default) => inner.ListUsersAsync(orgId, ct);
+    public Task<IReadOnlyList<User>> ListUsersAsync(string orgId, CancellationToken ct = default) => _inner.ListUsersAsync(orgId, ct);
 
-    public Task AddKeyAsync(ApiKeyRecord key, CancellationToken ct = default) => inner.AddKeyAsync(key, ct);
+    public Task AddKeyAsync(ApiKeyRecord key, CancellationToken ct = default) => _inner.AddKeyAsync(key, ct);
 
-    public Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(string orgId, CancellationToken ct = default) => inner.ListKeysAsync(orgId, ct);
+    public Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(string orgId, CancellationToken ct = default) => _inner.ListKeysAsync(orgId, ct);
 
-    public Task<ApiKeyRecord?> GetKeyAsync(string keyId, CancellationToken ct = default) => inner.GetKeyAsync(keyId, ct);
+    public Task<ApiKeyRecord?> GetKeyAsync(string keyId, CancellationToken ct = default) => _inner.GetKeyAsync(keyId, ct);
 
-    public Task<ApiKeyRecord?> FindKeyByHashAsync(KeyHash hash, CancellationToken ct = default) => inner.FindKeyByHashAsync(hash, ct);
+    public Task<ApiKeyRecord?> FindKeyByHashAsync(KeyHash hash, CancellationToken ct = default) => _inner.FindKeyByHashAsync(hash, ct);
 
-    public Task<bool> RevokeKeyAsync(string keyId, DateTimeOffset at, CancellationToken ct = default) => inner.RevokeKeyAsync(keyId, at, ct);
+    public Task<bool> RevokeKeyAsync(string keyId, DateTimeOffset at, CancellationToken ct = default) => _inner.RevokeKeyAsync(keyId, at, ct);
 
     public Task TouchKeysAsync(IReadOnlyCollection<KeyValuePair<string, DateTimeOffset>> lastUsed, CancellationToken ct = default) =>
-        inner.TouchKeysAsync(lastUsed, ct);
+        _inner.TouchKeysAsync(lastUsed, ct);
 
-    public Task<string?> GetSettingAsync(string name, CancellationToken ct = default) => inner.GetSettingAsync(name, ct);
+    public Task<string?> GetSettingAsync(string name, CancellationToken ct = default) => _inner.GetSettingAsync(name, ct);
 
-    public Task SetSettingAsync(string name, string value, CancellationToken ct = default) => inner.SetSettingAsync(name, value, ct);
+    public Task SetSettingAsync(string name, string value, CancellationToken ct = default) => _inner.SetSettingAsync(name, value, ct);
 
-    public Task<string> AddSettingAsync(string name, string value, CancellationToken ct = default) => inner.AddSettingAsync(name, value, ct);
+    public Task<string> AddSettingAsync(string name, string value, CancellationToken ct = default) => _inner.AddSettingAsync(name, value, ct);
 }
