@@ -49,7 +49,7 @@ internal static class CliApp
 
     internal static RootCommand BuildRootCommand(CliContext context)
     {
-        var root = new RootCommand("tollgate: administer a Tollgate gateway (organizations, users, API keys, usage) and call its models (batch, stream).")
+        var root = new RootCommand("tollgate: administer a Tollgate gateway (organizations, users, API keys, usage, admin tokens) and call its models (batch, stream).")
         {
             OrgsCommand.Create(context),
             UsersCommand.Create(context),
@@ -57,6 +57,7 @@ internal static class CliApp
             UsageCommand.Create(context),
             ProcessCommand.Create(context),
             DubCommand.Create(context),
+            AdminTokensCommand.Create(context),
             StreamCommand.Create(context),
         };
         root.Options.Add(context.Options.Url);

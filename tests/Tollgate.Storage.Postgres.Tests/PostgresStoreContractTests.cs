@@ -57,3 +57,16 @@ public sealed class PostgresPlatformStoreTests : PlatformStoreContractTests, IDi
 
     public void Dispose() => _schema.Dispose();
 }
+
+public sealed class PostgresAdminTokenStoreTests : AdminTokenStoreContractTests, IDisposable
+{
+    private readonly TempSchema _schema = new();
+
+    protected override (IAdminTokenStore Tokens, IIdentityStore Identity) CreateStores(TimeProvider time)
+    {
+        var db = _schema.Open();
+        return (new SqlAdminTokenStore(db), new SqlIdentityStore(db, time));
+    }
+
+    public void Dispose() => _schema.Dispose();
+}

@@ -44,3 +44,16 @@ public sealed class SqlitePlatformStoreTests : Tollgate.Platform.PlatformStoreCo
 
     public void Dispose() => _file.Dispose();
 }
+
+public sealed class SqliteAdminTokenStoreTests : AdminTokenStoreContractTests, IDisposable
+{
+    private readonly TempStore _file = new();
+
+    protected override (IAdminTokenStore Tokens, IIdentityStore Identity) CreateStores(TimeProvider time)
+    {
+        var db = _file.Open();
+        return (new SqlAdminTokenStore(db), new SqlIdentityStore(db, time));
+    }
+
+    public void Dispose() => _file.Dispose();
+}

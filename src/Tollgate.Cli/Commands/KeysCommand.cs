@@ -5,7 +5,7 @@ using Tollgate.Client.Admin;
 
 namespace Tollgate.Cli.Commands;
 
-/// <summary><c>tollgate keys create|list|show|revoke</c>.</summary>
+/// <summary><c>tollgate keys create|list|show|revoke|rotate</c>.</summary>
 internal static class KeysCommand
 {
     public static Command Create(CliContext context) =>
@@ -15,6 +15,7 @@ internal static class KeysCommand
             ListKeys(context),
             ShowKey(context),
             RevokeKey(context),
+            RotateKey(context),
         };
 
     /// <summary>
@@ -71,17 +72,11 @@ internal static class KeysCommand
     private static Command ListKeys(CliContext context)
     {
         var org = CommonOptions.Org();
-        var command = new Command("list", "List an organization's keys (prefixes only, never secrets)") { org };
-        command.SetAction((parse, ct) => context.RunAdminAsync(parse, async (client, output, token) =>
-        {
-            var keys = await client.ListKeysAsync(parse.GetRequiredValue(org), token);
-            if (output.IsJson)
-            {
-                output.Json(keys);
-                return;
-            }
-            output.Write(Tables.Keys(keys));
-        }, ct));
+        var paging = new PageOptions();
+        var command = new Command("list", "List an organization's keys (prefixes only, never secrets), oldest first, a page at a time") { org };
+        paging.AddTo(command);
+        command.SetAction((parse, ct) => context.RunAdminAsync(parse, (client, output, token) =>
+            paging.PrintAsync(parse, output, (limit, after, c) => client.ListKeysAsync(parse.GetRequiredValue(org), limit, after, c), Tables.Keys, token), ct));
         return command;
     }
 
@@ -116,6 +111,50 @@ internal static class KeysCommand
             {
                 output.Line($"Key {id} revoked.");
             }
+        }, ct));
+        return command;
+    }
+
+    private static Command RotateKey(CliContext context)
+    {
+        var keyId = KeyIdArgument();
+        var overlap = new Option<TimeSpan?>("--overlap")
+        {
+            Description = "How long the old key keeps working: <n>s|m|h|d, up to 90d; 0s revokes it at once [default: the server's, 24h]",
+            HelpName = "duration",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Single().Value;
+                if (Durations.TryParse(text, out var span))
+                {
+                    return span;
+                }
+                result.AddError($"--overlap: '{text}' is not a duration; expected e.g. 24h, 30m, 90s or 0s.");
+                return null;
+            },
+        };
+        var command = new Command("rotate", "Replace a key with a new one of the same owner and entitlements (secret printed once); the old one works for the overlap, then stops")
+        {
+            keyId,
+            overlap,
+        };
+        command.SetAction((parse, ct) => context.RunAdminAsync(parse, async (client, output, token) =>
+        {
+            var rotated = await client.RotateKeyAsync(parse.GetRequiredValue(keyId), parse.GetValue(overlap), token);
+            if (output.IsJson)
+            {
+                output.Json(rotated);
+                return;
+            }
+            output.MarkupLine("[yellow bold]Store this key now: it cannot be shown again.[/]");
+            output.Line();
+            output.Line("  " + rotated.Key.Key);
+            output.Line();
+            output.Write(Tables.CreatedKey(rotated.Key));
+            output.Line();
+            output.Line(rotated.Replaced.RevokedAt is not null
+                ? $"Key {rotated.Replaced.Id} is revoked."
+                : $"Key {rotated.Replaced.Id} keeps working until {Tables.Time(rotated.Replaced.ExpiresAt)}.");
         }, ct));
         return command;
     }

@@ -20,10 +20,10 @@ internal static class Tables
 
     public static Table Users(IEnumerable<User> users)
     {
-        var table = Create("ID", "Name", "Organization", "Created");
+        var table = Create("ID", "Name", "Organization", "Created", "Status");
         foreach (var u in users)
         {
-            Row(table, u.Id, u.Name, u.OrgId, Time(u.CreatedAt));
+            Row(table, u.Id, u.Name, u.OrgId, Time(u.CreatedAt), u.DisabledAt is { } at ? "disabled " + Time(at) : "active");
         }
         return table;
     }
@@ -34,7 +34,7 @@ internal static class Tables
         foreach (var k in keys)
         {
             Row(table, k.Id, k.Prefix, k.Name ?? "", k.UserId, string.Join(", ", k.Models.Keys.Order(StringComparer.Ordinal)),
-                Time(k.CreatedAt), Time(k.LastUsedAt, "never"), Status(k.RevokedAt));
+                Time(k.CreatedAt), Time(k.LastUsedAt, "never"), Status(k));
         }
         return table;
     }
@@ -48,7 +48,8 @@ internal static class Tables
         ("User", key.UserId),
         ("Created", Time(key.CreatedAt)),
         ("Last used", Time(key.LastUsedAt, "never")),
-        ("Status", Status(key.RevokedAt)));
+        ("Expires", Time(key.ExpiresAt, "never")),
+        ("Status", Status(key)));
 
     /// <summary><c>keys create</c>: the new key, without its secret (printed apart).</summary>
     public static Grid CreatedKey(CreatedApiKey key) => Properties(
@@ -88,7 +89,39 @@ internal static class Tables
     public static string Time(DateTimeOffset? time, string none = "—") =>
         time is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture) : none;
 
-    private static string Status(DateTimeOffset? revokedAt) => revokedAt is null ? "active" : "revoked " + Time(revokedAt);
+    private static string Status(ApiKey key) => key switch
+    {
+        { RevokedAt: { } at } => "revoked " + Time(at),
+        { Status: "expired" } => "expired " + Time(key.ExpiresAt),
+        { ExpiresAt: { } end } => "expires " + Time(end),
+        _ => "active",
+    };
+
+    public static Table AdminTokens(IEnumerable<AdminToken> tokens)
+    {
+        var table = Create("ID", "Prefix", "Name", "Scope", "Created", "Status");
+        foreach (var t in tokens)
+        {
+            Row(table, t.Id, t.Prefix, t.Name ?? "", t.OrgId ?? "operator", Time(t.CreatedAt), t.RevokedAt is { } at ? "revoked " + Time(at) : "active");
+        }
+        return table;
+    }
+
+    /// <summary><c>usage --key</c> / <c>usage --user</c>: what the ledger charged, per model.</summary>
+    public static Table Charged(ChargedUsage usage)
+    {
+        var table = Create("Model", "Used h", "Used ms", "Charges");
+        for (var i = 1; i < table.Columns.Count; i++)
+        {
+            table.Columns[i].RightAligned();
+        }
+        foreach (var m in usage.Models)
+        {
+            Row(table, m.Model, Hours(m.UsedHours), m.UsedMs.ToString(CultureInfo.InvariantCulture), m.Charges.ToString(CultureInfo.InvariantCulture));
+        }
+        Row(table, "total", Hours(usage.UsedHours), usage.UsedMs.ToString(CultureInfo.InvariantCulture), usage.Charges.ToString(CultureInfo.InvariantCulture));
+        return table;
+    }
 
     private static string Hours(double? hours) => hours is { } h ? h.ToString("0.###", CultureInfo.InvariantCulture) : "—";
 

@@ -55,10 +55,25 @@ public sealed partial class TollgateAdminClient : IDisposable
         SendAsync(HttpMethod.Post, "admin/orgs", new CreateNameRequest(name), ClientJsonContext.Default.CreateNameRequest,
             ClientJsonContext.Default.Organization, cancellationToken);
 
-    /// <summary>Lists every organization (<c>GET /admin/orgs</c>).</summary>
+    /// <summary>One page of organizations, oldest first (<c>GET /admin/orgs?limit=&amp;after=</c>); operator tokens only.</summary>
+    /// <param name="limit">At most this many (1 to 1000); default <see langword="null"/>: the server's default, 100.</param>
+    /// <param name="after">The <see cref="Page{T}.Next"/> of the previous page; default <see langword="null"/>: the first page.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    public async Task<IReadOnlyList<Organization>> ListOrganizationsAsync(CancellationToken cancellationToken = default) =>
-        await GetAsync("admin/orgs", ClientJsonContext.Default.ListOrganization, cancellationToken).ConfigureAwait(false);
+    /// <exception cref="TollgateApiException">400 <c>invalid_parameter</c> for a bad limit or cursor; 403 for an organization admin token.</exception>
+    public Task<Page<Organization>> ListOrganizationsAsync(int? limit = null, string? after = null, CancellationToken cancellationToken = default) =>
+        GetAsync(Paged("admin/orgs", limit, after), ClientJsonContext.Default.PageOrganization, cancellationToken);
+
+    /// <summary>Every organization, page after page (<see cref="ListOrganizationsAsync"/>).</summary>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    public IAsyncEnumerable<Organization> ListAllOrganizationsAsync(CancellationToken cancellationToken = default) =>
+        AllAsync((after, ct) => ListOrganizationsAsync(null, after, ct), cancellationToken);
+
+    /// <summary>One organization (<c>GET /admin/orgs/{orgId}</c>).</summary>
+    /// <param name="orgId">The organization.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="TollgateApiException">404 <c>not_found</c>; 403 for an admin token of another organization.</exception>
+    public Task<Organization> GetOrganizationAsync(string orgId, CancellationToken cancellationToken = default) =>
+        GetAsync($"admin/orgs/{Segment(orgId)}", ClientJsonContext.Default.Organization, cancellationToken);
 
     /// <summary>Creates a user in an organization (<c>POST /admin/orgs/{orgId}/users</c>).</summary>
     /// <param name="orgId">The organization.</param>
@@ -69,12 +84,47 @@ public sealed partial class TollgateAdminClient : IDisposable
         SendAsync(HttpMethod.Post, $"admin/orgs/{Segment(orgId)}/users", new CreateNameRequest(name),
             ClientJsonContext.Default.CreateNameRequest, ClientJsonContext.Default.User, cancellationToken);
 
-    /// <summary>Lists an organization's users (<c>GET /admin/orgs/{orgId}/users</c>).</summary>
+    /// <summary>One page of an organization's users, oldest first (<c>GET /admin/orgs/{orgId}/users?limit=&amp;after=</c>).</summary>
     /// <param name="orgId">The organization.</param>
+    /// <param name="limit">At most this many (1 to 1000); default: the server's, 100.</param>
+    /// <param name="after">The previous page's <see cref="Page{T}.Next"/>; default: the first page.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="TollgateApiException">404 <c>not_found</c> for an unknown organization.</exception>
-    public async Task<IReadOnlyList<User>> ListUsersAsync(string orgId, CancellationToken cancellationToken = default) =>
-        await GetAsync($"admin/orgs/{Segment(orgId)}/users", ClientJsonContext.Default.ListUser, cancellationToken).ConfigureAwait(false);
+    /// <exception cref="TollgateApiException">404 <c>not_found</c> for an unknown organization; 400 for a bad limit or cursor.</exception>
+    public Task<Page<User>> ListUsersAsync(string orgId, int? limit = null, string? after = null, CancellationToken cancellationToken = default) =>
+        GetAsync(Paged($"admin/orgs/{Segment(orgId)}/users", limit, after), ClientJsonContext.Default.PageUser, cancellationToken);
+
+    /// <summary>Every user of an organization, page after page.</summary>
+    /// <param name="orgId">The organization.</param>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    public IAsyncEnumerable<User> ListAllUsersAsync(string orgId, CancellationToken cancellationToken = default) =>
+        AllAsync((after, ct) => ListUsersAsync(orgId, null, after, ct), cancellationToken);
+
+    /// <summary>One user (<c>GET /admin/users/{userId}</c>).</summary>
+    /// <param name="userId">The user.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="TollgateApiException">404 <c>not_found</c> (also for a user of another organization than an organization admin token's).</exception>
+    public Task<User> GetUserAsync(string userId, CancellationToken cancellationToken = default) =>
+        GetAsync($"admin/users/{Segment(userId)}", ClientJsonContext.Default.User, cancellationToken);
+
+    /// <summary>Disables a user (<c>POST /admin/users/{userId}/disable</c>): their keys are refused (401 <c>user_disabled</c>) within a second on every node.</summary>
+    /// <param name="userId">The user.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The user, with <see cref="User.DisabledAt"/> set.</returns>
+    public Task<User> DisableUserAsync(string userId, CancellationToken cancellationToken = default) =>
+        SendCoreAsync(CreateRequest(HttpMethod.Post, $"admin/users/{Segment(userId)}/disable"), ClientJsonContext.Default.User, cancellationToken);
+
+    /// <summary>Enables a disabled user again (<c>POST /admin/users/{userId}/enable</c>).</summary>
+    /// <param name="userId">The user.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task<User> EnableUserAsync(string userId, CancellationToken cancellationToken = default) =>
+        SendCoreAsync(CreateRequest(HttpMethod.Post, $"admin/users/{Segment(userId)}/enable"), ClientJsonContext.Default.User, cancellationToken);
+
+    /// <summary>What the ledger charged a user, through all their keys, per model in a month (<c>GET /admin/users/{userId}/usage?month=</c>).</summary>
+    /// <param name="userId">The user.</param>
+    /// <param name="month"><c>YYYY-MM</c>; default <see langword="null"/>: this month.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task<ChargedUsage> GetUserUsageAsync(string userId, string? month = null, CancellationToken cancellationToken = default) =>
+        GetAsync(WithMonth($"admin/users/{Segment(userId)}/usage", month), ClientJsonContext.Default.ChargedUsage, cancellationToken);
 
     /// <summary>
     /// Creates an API key for a user (<c>POST /admin/orgs/{orgId}/users/{userId}/keys</c>). Its entitlements are fixed
@@ -98,12 +148,71 @@ public sealed partial class TollgateAdminClient : IDisposable
             ClientJsonContext.Default.CreateKeyRequest, ClientJsonContext.Default.CreatedApiKey, cancellationToken);
     }
 
-    /// <summary>Lists an organization's keys, revoked ones included, without secrets (<c>GET /admin/orgs/{orgId}/keys</c>).</summary>
+    /// <summary>One page of an organization's keys, revoked ones included, without secrets (<c>GET /admin/orgs/{orgId}/keys?limit=&amp;after=</c>).</summary>
     /// <param name="orgId">The organization.</param>
+    /// <param name="limit">At most this many (1 to 1000); default: the server's, 100.</param>
+    /// <param name="after">The previous page's <see cref="Page{T}.Next"/>; default: the first page.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="TollgateApiException">404 <c>not_found</c> for an unknown organization.</exception>
-    public async Task<IReadOnlyList<ApiKey>> ListKeysAsync(string orgId, CancellationToken cancellationToken = default) =>
-        await GetAsync($"admin/orgs/{Segment(orgId)}/keys", ClientJsonContext.Default.ListApiKey, cancellationToken).ConfigureAwait(false);
+    /// <exception cref="TollgateApiException">404 <c>not_found</c> for an unknown organization; 400 for a bad limit or cursor.</exception>
+    public Task<Page<ApiKey>> ListKeysAsync(string orgId, int? limit = null, string? after = null, CancellationToken cancellationToken = default) =>
+        GetAsync(Paged($"admin/orgs/{Segment(orgId)}/keys", limit, after), ClientJsonContext.Default.PageApiKey, cancellationToken);
+
+    /// <summary>Every key of an organization, page after page.</summary>
+    /// <param name="orgId">The organization.</param>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    public IAsyncEnumerable<ApiKey> ListAllKeysAsync(string orgId, CancellationToken cancellationToken = default) =>
+        AllAsync((after, ct) => ListKeysAsync(orgId, null, after, ct), cancellationToken);
+
+    /// <summary>
+    /// Rotates a key (<c>POST /admin/keys/{keyId}/rotate</c>): a new key with the same owner, name and entitlements; the
+    /// old key keeps working for <paramref name="overlap"/>, then stops.
+    /// </summary>
+    /// <param name="keyId">The key to replace.</param>
+    /// <param name="overlap">How long the old key keeps working (whole seconds, up to 90 days; zero revokes it at once); default <see langword="null"/>: the server's 24 hours.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="TollgateApiException">404 for an unknown key; 409 <c>key_not_rotatable</c> for a revoked or expired one; 422 for a bad overlap.</exception>
+    public Task<RotatedApiKey> RotateKeyAsync(string keyId, TimeSpan? overlap = null, CancellationToken cancellationToken = default)
+    {
+        var path = $"admin/keys/{Segment(keyId)}/rotate";
+        if (overlap is not { } span)
+        {
+            return SendCoreAsync(CreateRequest(HttpMethod.Post, path), ClientJsonContext.Default.RotatedApiKey, cancellationToken);
+        }
+        ArgumentOutOfRangeException.ThrowIfLessThan(span, TimeSpan.Zero, nameof(overlap));
+        var text = ((long)Math.Ceiling(span.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) + "s";
+        return SendAsync(HttpMethod.Post, path, new RotateKeyRequest(text), ClientJsonContext.Default.RotateKeyRequest,
+            ClientJsonContext.Default.RotatedApiKey, cancellationToken);
+    }
+
+    /// <summary>What the ledger charged one key per model in a month (<c>GET /admin/keys/{keyId}/usage?month=</c>).</summary>
+    /// <param name="keyId">The key.</param>
+    /// <param name="month"><c>YYYY-MM</c>; default <see langword="null"/>: this month.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task<ChargedUsage> GetKeyUsageAsync(string keyId, string? month = null, CancellationToken cancellationToken = default) =>
+        GetAsync(WithMonth($"admin/keys/{Segment(keyId)}/usage", month), ClientJsonContext.Default.ChargedUsage, cancellationToken);
+
+    /// <summary>Creates an admin token (<c>POST /admin/tokens</c>; operator tokens only). Its secret is in this answer only.</summary>
+    /// <param name="name">An optional label.</param>
+    /// <param name="orgId">The organization it may administer (only that organization's calls); default <see langword="null"/>: an operator token.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task<CreatedAdminToken> CreateAdminTokenAsync(string? name = null, string? orgId = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, "admin/tokens", new CreateAdminTokenRequest(name, orgId), ClientJsonContext.Default.CreateAdminTokenRequest,
+            ClientJsonContext.Default.CreatedAdminToken, cancellationToken);
+
+    /// <summary>Every admin token, revoked ones included, without secrets (<c>GET /admin/tokens</c>).</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async Task<IReadOnlyList<AdminToken>> ListAdminTokensAsync(CancellationToken cancellationToken = default) =>
+        (await GetAsync("admin/tokens", ClientJsonContext.Default.AdminTokenList, cancellationToken).ConfigureAwait(false)).Items;
+
+    /// <summary>Revokes an admin token (<c>DELETE /admin/tokens/{tokenId}</c>): refused from the next call, on every node.</summary>
+    /// <param name="tokenId">The token's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async Task RevokeAdminTokenAsync(string tokenId, CancellationToken cancellationToken = default)
+    {
+        using var request = CreateRequest(HttpMethod.Delete, $"admin/tokens/{Segment(tokenId)}");
+        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        await ApiErrors.ThrowIfErrorAsync(response, _time, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Inspects one key: prefix, owner, entitlements, created, last used, revoked (<c>GET /admin/keys/{keyId}</c>).</summary>
     /// <param name="keyId">The key's id (not its secret).</param>
@@ -132,12 +241,7 @@ public sealed partial class TollgateAdminClient : IDisposable
     /// </exception>
     public Task<UsageReport> GetUsageAsync(string orgId, string? month = null, CancellationToken cancellationToken = default)
     {
-        var path = $"admin/orgs/{Segment(orgId)}/usage";
-        if (!string.IsNullOrEmpty(month))
-        {
-            path += "?month=" + Uri.EscapeDataString(month);
-        }
-        return GetAsync(path, ClientJsonContext.Default.UsageReport, cancellationToken);
+        return GetAsync(WithMonth($"admin/orgs/{Segment(orgId)}/usage", month), ClientJsonContext.Default.UsageReport, cancellationToken);
     }
 
     /// <summary>Disposes the <see cref="HttpClient"/> if this client created it; one passed in is left alone.</summary>
@@ -147,6 +251,39 @@ public sealed partial class TollgateAdminClient : IDisposable
         {
             _http.Dispose();
         }
+    }
+
+    private static string WithMonth(string path, string? month) =>
+        string.IsNullOrEmpty(month) ? path : path + "?month=" + Uri.EscapeDataString(month);
+
+    private static string Paged(string path, int? limit, string? after)
+    {
+        var query = new List<string>(2);
+        if (limit is { } l)
+        {
+            query.Add("limit=" + l.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        if (!string.IsNullOrEmpty(after))
+        {
+            query.Add("after=" + Uri.EscapeDataString(after));
+        }
+        return query.Count == 0 ? path : path + "?" + string.Join('&', query);
+    }
+
+    private static async IAsyncEnumerable<T> AllAsync<T>(Func<string?, CancellationToken, Task<Page<T>>> page,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string? after = null;
+        do
+        {
+            var current = await page(after, cancellationToken).ConfigureAwait(false);
+            foreach (var item in current.Items)
+            {
+                yield return item;
+            }
+            after = current.Next;
+        }
+        while (after is not null);
     }
 
     private Task<TResponse> GetAsync<TResponse>(string path, JsonTypeInfo<TResponse> responseType, CancellationToken ct) =>

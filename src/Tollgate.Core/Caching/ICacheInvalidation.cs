@@ -30,6 +30,12 @@ public readonly record struct CacheInvalidation(string Topic, string Key)
     /// <summary>The API key whose SHA-256 (hex) is <see cref="Key"/> was revoked.</summary>
     public const string KeyRevoked = "key-revoked";
 
+    /// <summary>The API key whose SHA-256 (hex) is <see cref="Key"/> changed (e.g. it was given an expiry by a rotation): read it again.</summary>
+    public const string KeyChanged = "key-changed";
+
+    /// <summary>The user whose id is <see cref="Key"/> changed (disabled or enabled): read them, and their keys, again.</summary>
+    public const string UserChanged = "user-changed";
+
     public static CacheInvalidation Everything { get; } = new(All, All);
 
     public bool IsEverything => Topic == All;

@@ -4,7 +4,14 @@ namespace Tollgate.Identity;
 
 public sealed record Organization(string Id, string Name, DateTimeOffset CreatedAt);
 
-public sealed record User(string Id, string OrgId, string Name, DateTimeOffset CreatedAt);
+/// <summary>A user of one organization; keys belong to users.</summary>
+public sealed record User(string Id, string OrgId, string Name, DateTimeOffset CreatedAt)
+{
+    /// <summary>When the user was disabled (their keys are refused until they are enabled again); null while enabled.</summary>
+    public DateTimeOffset? DisabledAt { get; init; }
+
+    public bool IsDisabled => DisabledAt is not null;
+}
 
 /// <summary>What a key may do with one model: fixed when the key is generated.</summary>
 /// <param name="Concurrency">Requests or connections in flight at once for the (organization, model) pool.</param>
@@ -30,7 +37,16 @@ public sealed record ApiKeyRecord(
 {
     private Principal? _principal;
 
+    /// <summary>When the key stops authenticating (the end of a rotation's overlap); null: never.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+
+    /// <summary>When its user was disabled, read with the key from the user (not stored with the key); null while the user is enabled.</summary>
+    public DateTimeOffset? UserDisabledAt { get; init; }
+
     public bool IsRevoked => RevokedAt is not null;
+
+    /// <summary>Whether the key no longer authenticates at <paramref name="now"/>: its expiry (set when it was rotated) has come.</summary>
+    public bool IsExpiredAt(DateTimeOffset now) => ExpiresAt is { } end && end <= now;
 
     /// <summary>The principal this key authenticates as, built once per record so admission allocates nothing.</summary>
     public Principal Principal => _principal ??= new Principal(this);

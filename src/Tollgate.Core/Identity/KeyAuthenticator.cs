@@ -11,6 +11,12 @@ internal enum AuthStatus
     Malformed,
     Unknown,
     Revoked,
+
+    /// <summary>The key's expiry (the end of a rotation's overlap) has come.</summary>
+    Expired,
+
+    /// <summary>The key's user is disabled.</summary>
+    UserDisabled,
 }
 
 internal readonly record struct AuthResult(AuthStatus Status, Principal? Principal)
@@ -44,6 +50,10 @@ internal sealed class KeyAuthenticator
     private readonly ConcurrentDictionary<KeyHash, Entry> _cache = new();
     private readonly ConcurrentDictionary<string, long> _lastUsed = new(StringComparer.Ordinal);
     private int _negativeCount;
+
+    // Counts the invalidations that drop entries: a lookup that started before one is answered but not cached, since
+    // what it read may predate the change.
+    private long _generation;
 
     public KeyAuthenticator(IIdentityStore store, TimeProvider time)
         : this(store, time, new LocalCacheInvalidation())
@@ -81,7 +91,37 @@ internal sealed class KeyAuthenticator
     }
 
     /// <summary>Forgets what is cached about a key.</summary>
-    public void Invalidate(KeyHash hash) => _cache.TryRemove(hash, out _);
+    public void Invalidate(KeyHash hash)
+    {
+        Interlocked.Increment(ref _generation);
+        _cache.TryRemove(hash, out _);
+    }
+
+    /// <summary>Tells every node that the key changed (e.g. a rotation gave it an expiry), so each reads it again.</summary>
+    public ValueTask ChangedAsync(KeyHash hash, CancellationToken ct = default)
+    {
+        Invalidate(hash);
+        return _invalidation.PublishAsync(new CacheInvalidation(CacheInvalidation.KeyChanged, hash.ToHex()), ct);
+    }
+
+    /// <summary>Tells every node that the user was disabled or enabled, so each reads that user's keys again.</summary>
+    public ValueTask UserChangedAsync(string userId, CancellationToken ct = default)
+    {
+        ForgetUser(userId);
+        return _invalidation.PublishAsync(new CacheInvalidation(CacheInvalidation.UserChanged, userId), ct);
+    }
+
+    private void ForgetUser(string userId)
+    {
+        Interlocked.Increment(ref _generation);
+        foreach (var pair in _cache)
+        {
+            if (pair.Value.Key is { } key && string.Equals(key.UserId, userId, StringComparison.Ordinal))
+            {
+                _cache.TryRemove(pair);
+            }
+        }
+    }
 
     /// <summary>
     /// Tells every node that the key was revoked (this node at once). The revocation is already durable in the store;
@@ -98,10 +138,16 @@ internal sealed class KeyAuthenticator
     {
         if (message.IsEverything)
         {
+            Interlocked.Increment(ref _generation);
             _cache.Clear();
             return;
         }
-        if (message.Topic != CacheInvalidation.KeyRevoked || message.Key.Length != 64)
+        if (message.Topic == CacheInvalidation.UserChanged)
+        {
+            ForgetUser(message.Key);
+            return;
+        }
+        if (message.Topic is not (CacheInvalidation.KeyRevoked or CacheInvalidation.KeyChanged) || message.Key.Length != 64)
         {
             return;
         }
@@ -112,6 +158,11 @@ internal sealed class KeyAuthenticator
         }
         catch (FormatException)
         {
+            return;
+        }
+        if (message.Topic == CacheInvalidation.KeyChanged)
+        {
+            Invalidate(hash);
             return;
         }
         // A revocation is final: a cached record is marked revoked rather than dropped, so no node needs its store to
@@ -138,7 +189,12 @@ internal sealed class KeyAuthenticator
 
     private async ValueTask<AuthResult> LookUpAsync(KeyHash hash, CancellationToken ct)
     {
+        var generation = Interlocked.Read(ref _generation);
         var key = await _store.FindKeyByHashAsync(hash, ct).ConfigureAwait(false);
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            return Judge(key, hash);
+        }
         var fresh = new Entry(key, _time.GetTimestamp());
         if (key is null)
         {
@@ -168,6 +224,14 @@ internal sealed class KeyAuthenticator
         if (key.IsRevoked)
         {
             return new AuthResult(AuthStatus.Revoked, null);
+        }
+        if (key.ExpiresAt is { } expires && expires <= _time.GetUtcNow())
+        {
+            return new AuthResult(AuthStatus.Expired, null);
+        }
+        if (key.UserDisabledAt is not null)
+        {
+            return new AuthResult(AuthStatus.UserDisabled, null);
         }
         _lastUsed[key.Id] = _time.GetUtcNow().ToUnixTimeMilliseconds();
         return new AuthResult(AuthStatus.Ok, key.Principal);

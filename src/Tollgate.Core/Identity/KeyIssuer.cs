@@ -54,11 +54,29 @@ internal sealed class KeyIssuer(IIdentityStore store, TimeProvider time)
         {
             throw new ArgumentException(string.Join(" ", errors), nameof(models));
         }
+        var issued = New(user.OrgId, user.Id, name, models);
+        await store.AddKeyAsync(issued.Record, ct).ConfigureAwait(false);
+        return issued;
+    }
+
+    /// <summary>
+    /// Rotates <paramref name="old"/>: a new key with the same owner, name and entitlements, stored together with the old
+    /// key's expiry, <paramref name="overlap"/> from now. Null when the old key is revoked or expired (nothing stored).
+    /// </summary>
+    public async Task<IssuedKey?> RotateAsync(ApiKeyRecord old, TimeSpan overlap, CancellationToken ct = default)
+    {
+        var now = Timestamps.Now(time);
+        var issued = New(old.OrgId, old.UserId, old.Name, old.Models);
+        return await store.RotateKeyAsync(old.Id, issued.Record, Timestamps.ToMillisecond(now + overlap), now, ct).ConfigureAwait(false) ? issued : null;
+    }
+
+    private IssuedKey New(string orgId, string userId, string? name, IReadOnlyDictionary<string, ModelLimits> models)
+    {
         var secret = ApiKeys.Generate();
         var record = new ApiKeyRecord(
             Id: Ids.New("key"),
-            OrgId: user.OrgId,
-            UserId: user.Id,
+            OrgId: orgId,
+            UserId: userId,
             Name: string.IsNullOrWhiteSpace(name) ? null : name.Trim(),
             Prefix: ApiKeys.VisiblePrefix(secret),
             Hash: ApiKeys.Hash(secret),
@@ -66,7 +84,6 @@ internal sealed class KeyIssuer(IIdentityStore store, TimeProvider time)
             CreatedAt: Timestamps.Now(time),
             LastUsedAt: null,
             RevokedAt: null);
-        await store.AddKeyAsync(record, ct).ConfigureAwait(false);
         return new IssuedKey(record, secret);
     }
 }

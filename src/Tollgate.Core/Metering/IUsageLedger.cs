@@ -31,4 +31,16 @@ public interface IUsageLedger
         (await ChargesAsync(orgId, period, ct).ConfigureAwait(false))
             .Where(c => model is null || string.Equals(c.Model, model, StringComparison.Ordinal))
             .Select(c => c.KeyId).Distinct(StringComparer.Ordinal).Count();
+
+    /// <summary>
+    /// Committed milliseconds (and rows) per model of an organization in a month, counting only the charges of user
+    /// <paramref name="userId"/> and/or key <paramref name="keyId"/> (either null: any), in model-name order. The default
+    /// reads <see cref="ChargesAsync"/>; a store overrides it with one aggregate query.
+    /// </summary>
+    async Task<IReadOnlyList<ModelUsageTotal>> MonthTotalsByAsync(string orgId, MonthPeriod period, string? userId, string? keyId, CancellationToken ct = default) =>
+        [.. (await ChargesAsync(orgId, period, ct).ConfigureAwait(false))
+            .Where(c => (userId is null || string.Equals(c.UserId, userId, StringComparison.Ordinal)) && (keyId is null || string.Equals(c.KeyId, keyId, StringComparison.Ordinal)))
+            .GroupBy(c => c.Model, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new ModelUsageTotal(g.Key, g.Sum(c => c.Milliseconds), g.LongCount()))];
 }

@@ -6,12 +6,24 @@ using Tollgate.Server.Hosting;
 
 namespace Tollgate.Server.Admin;
 
+/// <summary>Who an admin call is: an operator (every call) or the admin of one organization (only its calls).</summary>
+/// <param name="OrgId">The organization an organization admin administers; null for an operator.</param>
+/// <param name="TokenId">The admin token record's id; null for the configured or first-start token.</param>
+internal sealed record AdminCaller(string? OrgId, string? TokenId)
+{
+    public static AdminCaller Operator { get; } = new(null, null);
+
+    public bool IsOperator => OrgId is null;
+}
+
 /// <summary>
-/// Checks the admin bearer token in constant time. The token comes from <c>Tollgate:Admin:Token</c>; when none
-/// is configured one is generated on first start, only its SHA-256 is stored, and it is printed once (by the one node
-/// whose token was stored, when several start at once on an empty store).
+/// Checks the admin bearer token. The operator token comes from <c>Tollgate:Admin:Token</c>; when none is configured
+/// one is generated on first start, only its SHA-256 is stored, and it is printed once (by the one node whose token was
+/// stored, when several start at once on an empty store); it is compared in constant time and always works (it is how
+/// admin access is recovered). Any other token is looked up by its SHA-256 among the admin token records
+/// (<see cref="IAdminTokenStore"/>) on every call, without a cache, so a revocation holds on every node at once.
 /// </summary>
-internal sealed class AdminTokenVerifier(IIdentityStore store, IOptions<TollgateOptions> options)
+internal sealed class AdminTokenVerifier(IIdentityStore store, IAdminTokenStore tokens, IOptions<TollgateOptions> options)
 {
     private const string SettingName = "admin_token_sha256";
     private readonly TaskCompletionSource<byte[]> _expected = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -40,15 +52,28 @@ internal sealed class AdminTokenVerifier(IIdentityStore store, IOptions<Tollgate
         return settled == digest ? token : null;
     }
 
-    public async ValueTask<bool> VerifyAsync(string? authorization)
+    /// <summary>The caller the bearer token of <paramref name="authorization"/> stands for; null when it is missing, unknown or revoked.</summary>
+    public async ValueTask<AdminCaller?> VerifyAsync(string? authorization, CancellationToken ct = default)
     {
         const string scheme = "Bearer ";
         if (authorization is null || !authorization.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
         {
-            return false;
+            return null;
+        }
+        var presented = authorization[scheme.Length..].Trim();
+        if (presented.Length == 0)
+        {
+            return null;
         }
         var expected = await _expected.Task;
-        return CryptographicOperations.FixedTimeEquals(Digest(authorization[scheme.Length..].Trim()), expected);
+        var digest = Digest(presented);
+        if (CryptographicOperations.FixedTimeEquals(digest, expected))
+        {
+            return AdminCaller.Operator;
+        }
+        var hash = KeyHash.FromBytes(digest);
+        var record = await tokens.FindByHashAsync(hash, ct);
+        return record is { IsRevoked: false } && record.Hash.FixedTimeEquals(hash) ? new AdminCaller(record.OrgId, record.Id) : null;
     }
 
     private static byte[] Digest(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));

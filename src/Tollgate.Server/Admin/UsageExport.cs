@@ -84,7 +84,10 @@ internal static partial class UsageExport
             .Produces<ErrorBody>(StatusCodes.Status400BadRequest)
             .Produces<ErrorBody>(StatusCodes.Status404NotFound)
             .Produces<ErrorBody>(StatusCodes.Status401Unauthorized)
-            .Produces<ErrorBody>(StatusCodes.Status429TooManyRequests);
+            .Produces<ErrorBody>(StatusCodes.Status403Forbidden)
+            .Produces<ErrorBody>(StatusCodes.Status429TooManyRequests)
+            // An organization's admin exports their own organization's usage, as they read its report.
+            .Scoped(AdminScope.Organization);
     }
 
     /// <summary>The 200's second media type (the CloudEvents batch), and <c>limit</c> as the integer it is.</summary>

@@ -42,7 +42,8 @@ internal static class UsageReport
         {
             return ApiError.Result(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"No organization '{orgId}'.");
         }
-        var keys = (await store.ListKeysAsync(orgId, ct)).Where(k => !k.IsRevoked).ToList();
+        var now = time.GetUtcNow();
+        var keys = (await store.ListKeysAsync(orgId, ct)).Where(k => !k.IsRevoked && !k.IsExpiredAt(now)).ToList();
         var totals = (await ledger.MonthTotalsAsync(orgId, period, ct)).ToDictionary(t => t.Model, StringComparer.Ordinal);
         var models = keys.SelectMany(k => k.Models.Keys).Concat(totals.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
         var rows = new List<ModelUsageDto>();

@@ -70,6 +70,8 @@ internal sealed class AuthenticationStep(KeyAuthenticator authenticator, AuthFai
             AuthStatus.Missing => (ErrorCodes.MissingApiKey, Credentials.MissingDetail(context, feature)),
             AuthStatus.Malformed => (ErrorCodes.MalformedApiKey, "The API key is malformed (wrong length, characters or checksum); check it was copied whole."),
             AuthStatus.Revoked => (ErrorCodes.RevokedApiKey, "This API key has been revoked."),
+            AuthStatus.Expired => (ErrorCodes.ExpiredApiKey, "This API key has expired: it was rotated and its overlap has ended; use the key that replaced it."),
+            AuthStatus.UserDisabled => (ErrorCodes.UserDisabled, "This API key's user is disabled; the user's keys work again once an administrator enables the user."),
             _ => (ErrorCodes.UnknownApiKey, "This API key is not known."),
         };
         // The synthetic-voice-detection batch contract answers 403 for bad keys as well.

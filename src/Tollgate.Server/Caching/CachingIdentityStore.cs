@@ -1,19 +1,43 @@
 using System.Collections.Concurrent;
+using Tollgate.Caching;
 using Tollgate.Identity;
 
 namespace Tollgate.Server.Caching;
 
 /// <summary>
-/// The identity store with organizations and users cached once found: neither can be renamed or removed (the store has
-/// no such call), so a cached one is always right and needs no invalidation. Keys are cached by
-/// <see cref="KeyAuthenticator"/>, whose entries a revocation invalidates; everything else passes straight through.
+/// The identity store with organizations and users cached once found. An organization cannot be renamed or removed
+/// (the store has no such call), so a cached one is always right. A user can be disabled and enabled: a cached user is
+/// dropped when any node says it changed (<see cref="CacheInvalidation.UserChanged"/>), and trusted as
+/// <see cref="KeyAuthenticator"/> trusts a key (30 s while invalidations are delivered, else 1 s). Keys are cached by
+/// <see cref="KeyAuthenticator"/>; everything else passes straight through.
 /// </summary>
-internal sealed class CachingIdentityStore(IIdentityStore inner) : IIdentityStore
+internal sealed class CachingIdentityStore : IIdentityStore
 {
     private const int MaxEntries = 100_000;
 
+    private readonly IIdentityStore _inner;
+    private readonly TimeProvider _time;
+    private readonly ICacheInvalidation _invalidation;
     private readonly ConcurrentDictionary<string, Organization> _organizations = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, User> _users = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (User User, long CheckedAt)> _users = new(StringComparer.Ordinal);
+
+    public CachingIdentityStore(IIdentityStore inner, TimeProvider time, ICacheInvalidation invalidation)
+    {
+        _inner = inner;
+        _time = time;
+        _invalidation = invalidation;
+        invalidation.Subscribe(message =>
+        {
+            if (message.IsEverything)
+            {
+                _users.Clear();
+            }
+            else if (message.Topic == CacheInvalidation.UserChanged)
+            {
+                _users.TryRemove(message.Key, out _);
+            }
+        });
+    }
 
     public async Task<Organization?> GetOrganizationAsync(string orgId, CancellationToken ct = default)
     {
@@ -21,7 +45,7 @@ internal sealed class CachingIdentityStore(IIdentityStore inner) : IIdentityStor
         {
             return cached;
         }
-        var found = await inner.GetOrganizationAsync(orgId, ct).ConfigureAwait(false);
+        var found = await _inner.GetOrganizationAsync(orgId, ct).ConfigureAwait(false);
         if (found is not null)
         {
             Remember(_organizations, orgId, found);
@@ -31,14 +55,16 @@ internal sealed class CachingIdentityStore(IIdentityStore inner) : IIdentityStor
 
     public async Task<User?> GetUserAsync(string userId, CancellationToken ct = default)
     {
-        if (_users.TryGetValue(userId, out var cached))
+        var trust = _invalidation.IsDelivering ? KeyAuthenticator.TrustWhileDelivering : KeyAuthenticator.RevalidateAfter;
+        if (_users.TryGetValue(userId, out var cached) && _time.GetElapsedTime(cached.CheckedAt) < trust)
         {
-            return cached;
+            return cached.User;
         }
-        var found = await inner.GetUserAsync(userId, ct).ConfigureAwait(false);
+        var checkedAt = _time.GetTimestamp();
+        var found = await _inner.GetUserAsync(userId, ct).ConfigureAwait(false);
         if (found is not null)
         {
-            Remember(_users, userId, found);
+            Remember(_users, userId, (found, checkedAt));
         }
         return found;
     }
@@ -52,30 +78,49 @@ internal sealed class CachingIdentityStore(IIdentityStore inner) : IIdentityStor
         cache[id] = value;
     }
 
-    public Task<Organization> CreateOrganizationAsync(string name, CancellationToken ct = default) => inner.CreateOrganizationAsync(name, ct);
+    public Task<Organization> CreateOrganizationAsync(string name, CancellationToken ct = default) => _inner.CreateOrganizationAsync(name, ct);
 
-    public Task<IReadOnlyList<Organization>> ListOrganizationsAsync(CancellationToken ct = default) => inner.ListOrganizationsAsync(ct);
+    public Task<IReadOnlyList<Organization>> ListOrganizationsAsync(CancellationToken ct = default) => _inner.ListOrganizationsAsync(ct);
 
-    public Task<User> CreateUserAsync(string orgId, string name, CancellationToken ct = default) => inner.CreateUserAsync(orgId, name, ct);
+    public Task<IReadOnlyList<Organization>> PageOrganizationsAsync(int limit, string? after, CancellationToken ct = default) =>
+        _inner.PageOrganizationsAsync(limit, after, ct);
 
-    public Task<IReadOnlyList<User>> ListUsersAsync(string orgId, CancellationToken ct = default) => inner.ListUsersAsync(orgId, ct);
+    public Task<IReadOnlyList<User>> PageUsersAsync(string orgId, int limit, string? after, CancellationToken ct = default) =>
+        _inner.PageUsersAsync(orgId, limit, after, ct);
 
-    public Task AddKeyAsync(ApiKeyRecord key, CancellationToken ct = default) => inner.AddKeyAsync(key, ct);
+    public async Task<User?> SetUserDisabledAsync(string userId, DateTimeOffset? at, CancellationToken ct = default)
+    {
+        var user = await _inner.SetUserDisabledAsync(userId, at, ct).ConfigureAwait(false);
+        _users.TryRemove(userId, out _);
+        return user;
+    }
 
-    public Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(string orgId, CancellationToken ct = default) => inner.ListKeysAsync(orgId, ct);
+    public Task<IReadOnlyList<ApiKeyRecord>> PageKeysAsync(string orgId, int limit, string? after, CancellationToken ct = default) =>
+        _inner.PageKeysAsync(orgId, limit, after, ct);
 
-    public Task<ApiKeyRecord?> GetKeyAsync(string keyId, CancellationToken ct = default) => inner.GetKeyAsync(keyId, ct);
+    public Task<bool> RotateKeyAsync(string keyId, ApiKeyRecord replacement, DateTimeOffset expiresAt, DateTimeOffset now, CancellationToken ct = default) =>
+        _inner.RotateKeyAsync(keyId, replacement, expiresAt, now, ct);
 
-    public Task<ApiKeyRecord?> FindKeyByHashAsync(KeyHash hash, CancellationToken ct = default) => inner.FindKeyByHashAsync(hash, ct);
+    public Task<User> CreateUserAsync(string orgId, string name, CancellationToken ct = default) => _inner.CreateUserAsync(orgId, name, ct);
 
-    public Task<bool> RevokeKeyAsync(string keyId, DateTimeOffset at, CancellationToken ct = default) => inner.RevokeKeyAsync(keyId, at, ct);
+    public Task<IReadOnlyList<User>> ListUsersAsync(string orgId, CancellationToken ct = default) => _inner.ListUsersAsync(orgId, ct);
+
+    public Task AddKeyAsync(ApiKeyRecord key, CancellationToken ct = default) => _inner.AddKeyAsync(key, ct);
+
+    public Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(string orgId, CancellationToken ct = default) => _inner.ListKeysAsync(orgId, ct);
+
+    public Task<ApiKeyRecord?> GetKeyAsync(string keyId, CancellationToken ct = default) => _inner.GetKeyAsync(keyId, ct);
+
+    public Task<ApiKeyRecord?> FindKeyByHashAsync(KeyHash hash, CancellationToken ct = default) => _inner.FindKeyByHashAsync(hash, ct);
+
+    public Task<bool> RevokeKeyAsync(string keyId, DateTimeOffset at, CancellationToken ct = default) => _inner.RevokeKeyAsync(keyId, at, ct);
 
     public Task TouchKeysAsync(IReadOnlyCollection<KeyValuePair<string, DateTimeOffset>> lastUsed, CancellationToken ct = default) =>
-        inner.TouchKeysAsync(lastUsed, ct);
+        _inner.TouchKeysAsync(lastUsed, ct);
 
-    public Task<string?> GetSettingAsync(string name, CancellationToken ct = default) => inner.GetSettingAsync(name, ct);
+    public Task<string?> GetSettingAsync(string name, CancellationToken ct = default) => _inner.GetSettingAsync(name, ct);
 
-    public Task SetSettingAsync(string name, string value, CancellationToken ct = default) => inner.SetSettingAsync(name, value, ct);
+    public Task SetSettingAsync(string name, string value, CancellationToken ct = default) => _inner.SetSettingAsync(name, value, ct);
 
-    public Task<string> AddSettingAsync(string name, string value, CancellationToken ct = default) => inner.AddSettingAsync(name, value, ct);
+    public Task<string> AddSettingAsync(string name, string value, CancellationToken ct = default) => _inner.AddSettingAsync(name, value, ct);
 }

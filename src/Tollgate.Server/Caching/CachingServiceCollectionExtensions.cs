@@ -10,7 +10,8 @@ internal static class CachingServiceCollectionExtensions
     /// <summary>Wraps the registered identity and dubbing stores; call after the store is registered.</summary>
     public static IServiceCollection AddStoreCaches(this IServiceCollection services)
     {
-        Decorate<IIdentityStore>(services, static (_, inner) => new CachingIdentityStore(inner));
+        Decorate<IIdentityStore>(services, static (sp, inner) => new CachingIdentityStore(inner, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ICacheInvalidation>()));
         Decorate<IDubbingStore>(services, static (sp, inner) => new CachingDubbingStore(inner, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ICacheInvalidation>(), sp.GetRequiredService<ILogger<CachingDubbingStore>>()));
         return services;

@@ -15,6 +15,10 @@ internal static class ErrorCodes
     public const string MalformedApiKey = "malformed_api_key";
     public const string UnknownApiKey = "unknown_api_key";
     public const string RevokedApiKey = "revoked_api_key";
+    public const string ExpiredApiKey = "expired_api_key";
+    public const string UserDisabled = "user_disabled";
+    public const string KeyNotRotatable = "key_not_rotatable";
+    public const string Forbidden = "forbidden";
     public const string AccountMismatch = "account_mismatch";
     public const string ModelNotPermitted = "model_not_permitted";
     public const string QuotaExceeded = "quota_exceeded";

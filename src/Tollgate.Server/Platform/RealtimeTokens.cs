@@ -46,10 +46,15 @@ internal sealed class RealtimeTokens(IPlatformStore store, IIdentityStore identi
             return (null, Refused("This realtime URL has expired. Submit a new realtime job."), false);
         }
         var key = await identity.GetKeyAsync(job.KeyId, ct);
-        if (key is null || key.IsRevoked)
+        if (key is null || key.IsRevoked || key.IsExpiredAt(time.GetUtcNow()))
         {
             return (null, new Rejection(StatusCodes.Status401Unauthorized, CloseCodes.Unauthorized, ErrorCodes.RevokedApiKey,
                 "The API key that opened this realtime job has been revoked."), false);
+        }
+        if (key.UserDisabledAt is not null)
+        {
+            return (null, new Rejection(StatusCodes.Status401Unauthorized, CloseCodes.Unauthorized, ErrorCodes.UserDisabled,
+                "The user of the API key that opened this realtime job is disabled."), false);
         }
         context.Items[JobItem] = job;
         return (key.Principal, null, false);

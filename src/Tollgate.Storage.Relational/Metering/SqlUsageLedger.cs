@@ -51,6 +51,19 @@ internal sealed class SqlUsageLedger : IUsageLedger
         return [.. rows.Select(r => new ModelUsageTotal(r.Model, r.Ms, r.Charges))];
     }
 
+    public async Task<IReadOnlyList<ModelUsageTotal>> MonthTotalsByAsync(string orgId, MonthPeriod period, string? userId, string? keyId, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        var rows = await c.QueryAsync<(string Model, long Ms, long Charges)>(new CommandDefinition(
+            """
+            SELECT model, CAST(SUM(ms) AS BIGINT), COUNT(*) FROM usage_charges
+            WHERE org_id = @orgId AND period = @Period AND (@userId IS NULL OR user_id = @userId) AND (@keyId IS NULL OR key_id = @keyId)
+            GROUP BY model ORDER BY model
+            """,
+            new { orgId, userId, keyId, Period = period.ToString() }, cancellationToken: ct)).ConfigureAwait(false);
+        return [.. rows.Select(r => new ModelUsageTotal(r.Model, r.Ms, r.Charges))];
+    }
+
     public async Task<IReadOnlyList<UsageCharge>> ChargesAsync(string orgId, MonthPeriod period, CancellationToken ct = default)
     {
         await using var c = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);

@@ -47,7 +47,7 @@ public sealed class DependencyInjectionTests(ServerProcessFixture fixture)
         Assert.Equal((3, ConcurrencyLimitSource.Configured), behavior.ConcurrencyOf("velma-2-stt-batch"));
         Assert.NotNull(provider.GetRequiredService<TollgatePlatformClient>());
         Assert.NotNull(provider.GetRequiredService<TollgateDubbingClient>());
-        Assert.NotEmpty(await provider.GetRequiredService<Admin.TollgateAdminClient>().ListOrganizationsAsync());
+        Assert.NotEmpty((await provider.GetRequiredService<Admin.TollgateAdminClient>().ListOrganizationsAsync()).Items);
     }
 
     [Fact]

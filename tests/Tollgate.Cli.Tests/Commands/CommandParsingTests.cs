@@ -40,7 +40,7 @@ public sealed class CommandParsingTests
     [InlineData("keys create --org o --user u --model a:concurrency=1", "hours is required")]
     [InlineData("keys create --org o --user u --model a:concurrency=1,hours=1 --model a:concurrency=2,hours=2", "a is given twice")]
     [InlineData("keys show", "Required argument missing")]
-    [InlineData("usage", "Option '--org' is required")]
+    [InlineData("usage", "give exactly one of --org <orgId>, --key <keyId> or --user <userId>")]
     [InlineData("usage --org o --month 2025-13", "--month: '2025-13' is not a month")]
     [InlineData("usage --org o --month 2025-1", "--month: '2025-1' is not a month")]
     public void Parse_Invalid_ReportsTheError(string commandLine, string expected)

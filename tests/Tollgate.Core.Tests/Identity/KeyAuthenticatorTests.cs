@@ -91,4 +91,53 @@ public sealed class KeyAuthenticatorTests : IDisposable
         Assert.Equal(_time.GetUtcNow(), (await _store.GetKeyAsync(issued.Record.Id))!.LastUsedAt);
         Assert.Empty(_authenticator.DrainLastUsed());
     }
+    [Fact]
+    public async Task ARotatedKey_WorksUntilItsExpiry_ToTheTick_EvenFromTheCache_ThenIsExpired()
+    {
+        var issued = await IssueAsync();
+        Assert.True((await _authenticator.AuthenticateAsync(issued.Secret)).Succeeded);
+        var replacement = await _issuer.RotateAsync(issued.Record, TimeSpan.FromMinutes(10));
+        Assert.NotNull(replacement);
+        await _authenticator.ChangedAsync(issued.Record.Hash);
+
+        _time.Advance(TimeSpan.FromMinutes(10) - TimeSpan.FromTicks(1));
+        Assert.True((await _authenticator.AuthenticateAsync(issued.Secret)).Succeeded); // read and cached now
+        _time.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal(AuthStatus.Expired, (await _authenticator.AuthenticateAsync(issued.Secret)).Status); // judged from the cache
+        Assert.True((await _authenticator.AuthenticateAsync(replacement!.Secret)).Succeeded);
+        Assert.Equal(replacement.Record.Models, (await _authenticator.AuthenticateAsync(replacement.Secret)).Principal!.Key.Models);
+    }
+
+    [Fact]
+    public async Task DisablingAUser_RefusesEveryCachedKeyOfTheirsAtOnce_WhenTold_AndEnablingAcceptsThemAgain()
+    {
+        var issued = await IssueAsync();
+        var user = (await _store.GetUserAsync(issued.Record.UserId))!;
+        var second = await _issuer.IssueAsync(user, null, new Dictionary<string, ModelLimits> { ["velma-2-stt-batch"] = new(1, 1) });
+        var bystander = await IssueAsync();
+        foreach (var key in new[] { issued, second, bystander })
+        {
+            Assert.True((await _authenticator.AuthenticateAsync(key.Secret)).Succeeded);
+        }
+
+        await _store.SetUserDisabledAsync(user.Id, _time.GetUtcNow());
+        await _authenticator.UserChangedAsync(user.Id);
+        Assert.Equal(AuthStatus.UserDisabled, (await _authenticator.AuthenticateAsync(issued.Secret)).Status);
+        Assert.Equal(AuthStatus.UserDisabled, (await _authenticator.AuthenticateAsync(second.Secret)).Status);
+        Assert.True((await _authenticator.AuthenticateAsync(bystander.Secret)).Succeeded);
+
+        await _store.SetUserDisabledAsync(user.Id, null);
+        await _authenticator.UserChangedAsync(user.Id);
+        Assert.True((await _authenticator.AuthenticateAsync(issued.Secret)).Succeeded);
+    }
+
+    [Fact]
+    public async Task DisablingAUser_ThroughAnotherNode_TakesEffectWithinOneSecond()
+    {
+        var issued = await IssueAsync();
+        Assert.True((await _authenticator.AuthenticateAsync(issued.Secret)).Succeeded);
+        await _store.SetUserDisabledAsync(issued.Record.UserId, _time.GetUtcNow());
+        _time.Advance(KeyAuthenticator.RevalidateAfter);
+        Assert.Equal(AuthStatus.UserDisabled, (await _authenticator.AuthenticateAsync(issued.Secret)).Status);
+    }
 }

@@ -54,7 +54,7 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal(5, created["models"]!["velma-2-stt-batch"]!["concurrency"]!.GetValue<int>());
         Assert.Equal(0.5, created["models"]!["velma-2-emotion-batch"]!["monthly_audio_hours"]!.GetValue<double>());
 
-        var list = JsonNode.Parse(await admin.GetStringAsync($"admin/orgs/{orgId}/keys"))!.AsArray();
+        var list = JsonNode.Parse(await admin.GetStringAsync($"admin/orgs/{orgId}/keys"))!["items"]!.AsArray();
         var listed = Assert.Single(list)!.AsObject();
         Assert.Equal(keyId, listed["id"]!.GetValue<string>());
         Assert.Null(listed["key"]);
@@ -87,7 +87,7 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Contains("velma-2-nonexistent-batch", detail);
         Assert.Contains("concurrency", detail);
         Assert.Contains("monthly_audio_hours", detail);
-        var keys = JsonNode.Parse(await admin.GetStringAsync($"admin/orgs/{key.OrgId}/keys"))!.AsArray();
+        var keys = JsonNode.Parse(await admin.GetStringAsync($"admin/orgs/{key.OrgId}/keys"))!["items"]!.AsArray();
         Assert.Single(keys);
     }
 
@@ -103,7 +103,7 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal("not_found", (await ReadObjectAsync(missing))["code"]!.GetValue<string>());
 
-        var orgs = JsonNode.Parse(await admin.GetStringAsync("admin/orgs"))!.AsArray();
+        var orgs = JsonNode.Parse(await admin.GetStringAsync("admin/orgs"))!["items"]!.AsArray();
         Assert.Empty(orgs);
     }
 

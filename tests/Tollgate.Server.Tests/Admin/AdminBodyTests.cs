@@ -39,9 +39,9 @@ public sealed class AdminBodyTests : IAsyncLifetime
     private async Task AssertNothingStoredAsync()
     {
         using var admin = _server.CreateAdminClient();
-        Assert.Single(JsonNode.Parse(await admin.GetStringAsync("admin/orgs"))!.AsArray());
-        Assert.Single(JsonNode.Parse(await admin.GetStringAsync($"admin/orgs/{_key.OrgId}/keys"))!.AsArray());
-        Assert.Single(JsonNode.Parse(await admin.GetStringAsync($"admin/orgs/{_key.OrgId}/users"))!.AsArray());
+        Assert.Single(JsonNode.Parse(await admin.GetStringAsync("admin/orgs"))!["items"]!.AsArray());
+        Assert.Single(JsonNode.Parse(await admin.GetStringAsync($"admin/orgs/{_key.OrgId}/keys"))!["items"]!.AsArray());
+        Assert.Single(JsonNode.Parse(await admin.GetStringAsync($"admin/orgs/{_key.OrgId}/users"))!["items"]!.AsArray());
     }
 
     private void AssertNoErrorLogged() =>

@@ -138,8 +138,15 @@ public sealed class ErrorShapeTests
     {
         private readonly IIdentityStore _inner = ActivatorUtilities.CreateInstance<Tollgate.Storage.Relational.Identity.SqlIdentityStore>(services);
 
-        public Task<IReadOnlyList<Organization>> ListOrganizationsAsync(CancellationToken ct = default) =>
+        public Task<IReadOnlyList<Organization>> PageOrganizationsAsync(int limit, string? after, CancellationToken ct = default) =>
             throw new InvalidOperationException("secret internals");
+
+        public Task<IReadOnlyList<Organization>> ListOrganizationsAsync(CancellationToken ct = default) => _inner.ListOrganizationsAsync(ct);
+        public Task<IReadOnlyList<User>> PageUsersAsync(string orgId, int limit, string? after, CancellationToken ct = default) => _inner.PageUsersAsync(orgId, limit, after, ct);
+        public Task<User?> SetUserDisabledAsync(string userId, DateTimeOffset? at, CancellationToken ct = default) => _inner.SetUserDisabledAsync(userId, at, ct);
+        public Task<IReadOnlyList<ApiKeyRecord>> PageKeysAsync(string orgId, int limit, string? after, CancellationToken ct = default) => _inner.PageKeysAsync(orgId, limit, after, ct);
+        public Task<bool> RotateKeyAsync(string keyId, ApiKeyRecord replacement, DateTimeOffset expiresAt, DateTimeOffset now, CancellationToken ct = default) =>
+            _inner.RotateKeyAsync(keyId, replacement, expiresAt, now, ct);
 
         public Task<Organization> CreateOrganizationAsync(string name, CancellationToken ct = default) => _inner.CreateOrganizationAsync(name, ct);
         public Task<Organization?> GetOrganizationAsync(string orgId, CancellationToken ct = default) => _inner.GetOrganizationAsync(orgId, ct);

@@ -165,17 +165,49 @@ public sealed class PublishedDocumentTests : IAsyncLifetime
                     Assert.True(success.Value!["content"]?["application/json"]?["schema"] is not null, $"{method} {path}: {success.Key} has no schema");
                 }
                 Assert.True(responses.ContainsKey("401"), $"{method} {path}: no 401");
-                if (method == "post")
+                if (method == "post" && !path.EndsWith("/disable", StringComparison.Ordinal) && !path.EndsWith("/enable", StringComparison.Ordinal))
                 {
+                    // Every POST but disable/enable takes a JSON body: create calls a name, rotate an (optional) overlap.
                     var schema = Inline(_document, operation["requestBody"]!["content"]!["application/json"]!["schema"]!);
-                    Assert.True(schema["properties"]!.AsObject().ContainsKey("name"), $"{method} {path}: {schema.ToJsonString()}");
+                    var field = path.EndsWith("/rotate", StringComparison.Ordinal) ? "overlap" : "name";
+                    Assert.True(schema["properties"]!.AsObject().ContainsKey(field), $"{method} {path}: {schema.ToJsonString()}");
                     Assert.True(responses.ContainsKey("400") && responses.ContainsKey("413") && responses.ContainsKey("415"), $"{method} {path}");
+                }
+                else
+                {
+                    Assert.Null(operation["requestBody"]);
                 }
             }
         }
         var key = Inline(_document, _document["paths"]!["/admin/orgs/{orgId}/users/{userId}/keys"]!["post"]!["requestBody"]!["content"]!["application/json"]!["schema"]!);
         var limits = Inline(_document, key["properties"]!["models"]!["additionalProperties"]!);
         Assert.Contains("monthly_audio_hours", limits["properties"]!.AsObject().Select(p => p.Key));
+
+        // The calls the Admin API completeness added, each with its answer's schema.
+        foreach (var (path, method, status, property) in new[]
+        {
+            ("/admin/orgs", "get", "200", "next"),
+            ("/admin/orgs/{orgId}/users", "get", "200", "items"),
+            ("/admin/orgs/{orgId}/keys", "get", "200", "next"),
+            ("/admin/orgs/{orgId}/users/{userId}", "get", "200", "disabled_at"),
+            ("/admin/users/{userId}", "get", "200", "disabled_at"),
+            ("/admin/users/{userId}/disable", "post", "200", "disabled_at"),
+            ("/admin/users/{userId}/enable", "post", "200", "disabled_at"),
+            ("/admin/keys/{keyId}/rotate", "post", "201", "replaced"),
+            ("/admin/keys/{keyId}/usage", "get", "200", "used_ms"),
+            ("/admin/users/{userId}/usage", "get", "200", "used_ms"),
+            ("/admin/tokens", "post", "201", "token"),
+            ("/admin/tokens", "get", "200", "items"),
+            ("/admin/keys/{keyId}", "get", "200", "expires_at"),
+        })
+        {
+            var operation = _document["paths"]![path]![method]!;
+            var answer = Inline(_document, operation["responses"]![status]!["content"]!["application/json"]!["schema"]!);
+            Assert.True(answer["properties"]!.AsObject().ContainsKey(property), $"{method} {path}: {answer.ToJsonString()}");
+        }
+        Assert.False(_document["paths"]!["/admin/keys/{keyId}/rotate"]!["post"]!["requestBody"]!["required"]?.GetValue<bool>() ?? false);
+        Assert.NotNull(_document["paths"]!["/admin/tokens/{tokenId}"]!["delete"]!["responses"]!["204"]);
+        Assert.NotNull(_document["paths"]!["/admin/orgs"]!["get"]!["responses"]!["403"]);
     }
 
     [Fact]

@@ -269,4 +269,59 @@ public sealed class MultiNodeTests
         Assert.Equal("revoked_api_key", code);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"the other node refused the revoked key after {clock.Elapsed}");
     }
+    [Fact]
+    public async Task DisablingAUser_ThroughOneNode_IsRefusedByAnotherWithinOneSecond_AndEnablingWorksThereToo()
+    {
+        await using var cluster = await DistributedNodes.StartAsync(2, new Dictionary<string, (int, double)> { [Batch] = (5, 10) });
+        using var other = cluster.Client(1);
+        other.DefaultRequestHeaders.Add("Authorization", "Api-Key " + cluster.Key.Secret);
+        using (var warm = await other.GetAsync("v1/me"))
+        {
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode); // the other node has the key cached now
+        }
+
+        using var admin = cluster.AdminClient(0);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"admin/users/{cluster.Key.UserId}/disable", null)).StatusCode);
+        var (status, code, elapsed) = await FirstAnswerOtherThanAsync(other, HttpStatusCode.OK);
+        Assert.Equal((HttpStatusCode.Unauthorized, "user_disabled"), (status, code));
+        Assert.True(elapsed < TimeSpan.FromSeconds(1), $"the other node refused the disabled user's key after {elapsed}");
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"admin/users/{cluster.Key.UserId}/enable", null)).StatusCode);
+        (status, _, elapsed) = await FirstAnswerOtherThanAsync(other, HttpStatusCode.Unauthorized);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(elapsed < TimeSpan.FromSeconds(1), $"the other node accepted the enabled user's key after {elapsed}");
+    }
+
+    [Fact]
+    public async Task AnAdminTokenRevokedThroughOneNode_IsRefusedByAnother_AtItsNextCall()
+    {
+        await using var cluster = await DistributedNodes.StartAsync(2, new Dictionary<string, (int, double)> { [Batch] = (5, 10) });
+        using var admin = cluster.AdminClient(0);
+        using var created = await admin.PostAsJsonAsync("admin/tokens", new { name = "console", org_id = cluster.Key.OrgId });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var body = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
+        using var orgAdmin = cluster.Client(1);
+        orgAdmin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", body["token"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await orgAdmin.GetAsync($"admin/orgs/{cluster.Key.OrgId}/keys")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await orgAdmin.GetAsync("admin/orgs")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"admin/tokens/{body["id"]!.GetValue<string>()}")).StatusCode);
+        using var refused = await orgAdmin.GetAsync($"admin/orgs/{cluster.Key.OrgId}/keys");
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
+    /// <summary>Calls <c>GET /v1/me</c> until the answer is not <paramref name="while"/> (at most 5 s); that answer and how long it took.</summary>
+    private static async Task<(HttpStatusCode Status, string? Code, TimeSpan Elapsed)> FirstAnswerOtherThanAsync(HttpClient client, HttpStatusCode @while)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            using var response = await client.GetAsync("v1/me");
+            if (response.StatusCode != @while || clock.Elapsed > TimeSpan.FromSeconds(5))
+            {
+                var code = response.StatusCode == HttpStatusCode.OK ? null : (await response.Content.ReadFromJsonAsync<JsonObject>())!["code"]!.GetValue<string>();
+                return (response.StatusCode, code, clock.Elapsed);
+            }
+        }
+    }
 }

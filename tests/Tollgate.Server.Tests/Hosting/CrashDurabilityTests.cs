@@ -36,7 +36,7 @@ public sealed class CrashDurabilityTests : IDisposable
             var output = await first.WaitForOutputAsync("====\n", TimeSpan.FromSeconds(60), occurrences: 2);
             key = Regex.Match(output, @"\b(tgk_[A-Za-z0-9]{30}_[A-Za-z0-9]{6})").Groups[1].Value;
             using var admin = Admin(first.Address!);
-            orgId = (await admin.GetFromJsonAsync<JsonArray>("admin/orgs"))![0]!["id"]!.GetValue<string>();
+            orgId = (await admin.GetFromJsonAsync<JsonObject>("admin/orgs"))!["items"]![0]!["id"]!.GetValue<string>();
 
             using var client = new HttpClient { BaseAddress = new Uri(first.Address! + "/") };
             client.DefaultRequestHeaders.Add("X-API-Key", key);

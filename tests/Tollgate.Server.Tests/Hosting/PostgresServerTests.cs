@@ -63,8 +63,8 @@ public sealed class PostgresServerTests : IDisposable
         using (var admin = Admin(second.Address!, AdminToken))
         {
             Assert.Equal(3_000, await UsedMsAsync(admin, orgId));
-            var keys = await admin.GetFromJsonAsync<JsonArray>($"admin/orgs/{orgId}/keys");
-            Assert.Contains(keys!, k => k!["id"]!.GetValue<string>() == keyId);
+            var keys = (await admin.GetFromJsonAsync<JsonObject>($"admin/orgs/{orgId}/keys"))!["items"]!.AsArray();
+            Assert.Contains(keys, k => k!["id"]!.GetValue<string>() == keyId);
         }
         using (var client = Client(second.Address!, key))
         {
@@ -107,8 +107,8 @@ public sealed class PostgresServerTests : IDisposable
         foreach (var node in new[] { a, b })
         {
             using var admin = Admin(node.Address!, token);
-            var orgs = await admin.GetFromJsonAsync<JsonArray>("admin/orgs");
-            Assert.Equal("Demo", Assert.Single(orgs!)!["name"]!.GetValue<string>());
+            var orgs = (await admin.GetFromJsonAsync<JsonObject>("admin/orgs"))!["items"]!.AsArray();
+            Assert.Equal("Demo", Assert.Single(orgs)!["name"]!.GetValue<string>());
         }
         Assert.Equal((long)PostgresMigrator.Scripts.Count, _database.Scalar($"SELECT COUNT(*) FROM {PostgresMigrator.JournalTable}"));
     }

@@ -194,4 +194,108 @@ public abstract class IdentityStoreContractTests
         Assert.StartsWith("caller-", winner);
         Assert.Equal(winner, await Store.GetSettingAsync("race"));
     }
+    [Fact]
+    public async Task Pages_OfOrganizationsUsersAndKeys_FollowCreationOrder_AndResumeAfterTheCursor()
+    {
+        var orgs = new List<Organization>();
+        for (var i = 0; i < 5; i++)
+        {
+            orgs.Add(await Store.CreateOrganizationAsync($"paged {i}"));
+            if (i != 2)
+            {
+                Time.Advance(TimeSpan.FromSeconds(1)); // orgs 2 and 3 share a created_at: the id breaks the tie
+            }
+        }
+        var all = new List<Organization>();
+        string? after = null;
+        do
+        {
+            var page = await Store.PageOrganizationsAsync(2, after);
+            Assert.InRange(page.Count, 0, 2);
+            all.AddRange(page);
+            after = page.Count == 2 ? page[^1].Id : null;
+        }
+        while (after is not null);
+        Assert.Equal(await Store.ListOrganizationsAsync(), all);
+        Assert.Equal(orgs.OrderBy(o => o.CreatedAt).ThenBy(o => o.Id, StringComparer.Ordinal), all.Where(o => orgs.Any(c => c.Id == o.Id)));
+        Assert.Empty(await Store.PageOrganizationsAsync(10, "org_not_stored"));
+
+        var acme = orgs[0];
+        var users = new List<User>();
+        for (var i = 0; i < 3; i++)
+        {
+            users.Add(await Store.CreateUserAsync(acme.Id, $"user {i}"));
+            Time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+        Assert.Equal(users.Take(2), await Store.PageUsersAsync(acme.Id, 2, null));
+        Assert.Equal(users.Skip(2), await Store.PageUsersAsync(acme.Id, 2, users[1].Id));
+        Assert.Empty(await Store.PageUsersAsync(orgs[1].Id, 10, null));
+
+        var keys = new List<ApiKeyRecord>();
+        for (var i = 0; i < 3; i++)
+        {
+            var key = NewKey(users[i], Timestamps.Now(Time));
+            await Store.AddKeyAsync(key);
+            keys.Add(key);
+        }
+        var firstTwo = await Store.PageKeysAsync(acme.Id, 2, null);
+        Assert.Equal(2, firstTwo.Count);
+        var rest = await Store.PageKeysAsync(acme.Id, 2, firstTwo[^1].Id);
+        Assert.Equal(keys.Select(k => k.Id).Order(StringComparer.Ordinal), firstTwo.Concat(rest).Select(k => k.Id).Order(StringComparer.Ordinal));
+        Assert.Equal((await Store.ListKeysAsync(acme.Id)).Select(k => k.Id), firstTwo.Concat(rest).Select(k => k.Id));
+    }
+
+    [Fact]
+    public async Task DisablingAUser_IsReadWithTheUserAndWithEveryKeyOfTheirs_UntilEnabled_AndKeepsTheFirstTime()
+    {
+        var alice = await NewUserAsync();
+        var key = NewKey(alice, Timestamps.Now(Time));
+        await Store.AddKeyAsync(key);
+        var at = Timestamps.Now(Time).AddMinutes(1);
+
+        var disabled = await Store.SetUserDisabledAsync(alice.Id, at);
+        Assert.Equal(at, disabled!.DisabledAt);
+        Assert.Equal(at, (await Store.SetUserDisabledAsync(alice.Id, at.AddHours(1)))!.DisabledAt);
+        Assert.Equal(at, (await Store.GetUserAsync(alice.Id))!.DisabledAt);
+        Assert.Equal(at, (await Store.FindKeyByHashAsync(key.Hash))!.UserDisabledAt);
+        Assert.Equal(at, (await Store.GetKeyAsync(key.Id))!.UserDisabledAt);
+
+        var enabled = await Store.SetUserDisabledAsync(alice.Id, null);
+        Assert.Null(enabled!.DisabledAt);
+        Assert.Equal(alice, enabled);
+        Assert.Null((await Store.FindKeyByHashAsync(key.Hash))!.UserDisabledAt);
+        Assert.Null(await Store.SetUserDisabledAsync("usr_missing", at));
+    }
+
+    [Fact]
+    public async Task Rotating_StoresTheReplacementAndTheOldKeysExpiry_Atomically_AndOnlyForAKeyThatStillWorks()
+    {
+        var alice = await NewUserAsync();
+        var old = NewKey(alice, Timestamps.Now(Time));
+        await Store.AddKeyAsync(old);
+        var now = Timestamps.Now(Time);
+        var replacement = NewKey(alice, now);
+
+        Assert.True(await Store.RotateKeyAsync(old.Id, replacement, now.AddHours(24), now));
+        Assert.Equal(now.AddHours(24), (await Store.FindKeyByHashAsync(old.Hash))!.ExpiresAt);
+        AssertSameKey(replacement, await Store.FindKeyByHashAsync(replacement.Hash));
+        Assert.Null((await Store.GetKeyAsync(replacement.Id))!.ExpiresAt);
+
+        // A second rotation may only bring the end closer.
+        var second = NewKey(alice, now);
+        Assert.True(await Store.RotateKeyAsync(old.Id, second, now.AddHours(48), now));
+        Assert.Equal(now.AddHours(24), (await Store.GetKeyAsync(old.Id))!.ExpiresAt);
+        var third = NewKey(alice, now);
+        Assert.True(await Store.RotateKeyAsync(old.Id, third, now.AddHours(1), now));
+        Assert.Equal(now.AddHours(1), (await Store.GetKeyAsync(old.Id))!.ExpiresAt);
+
+        // Expired, revoked or missing: nothing is stored.
+        var refused = NewKey(alice, now);
+        Assert.False(await Store.RotateKeyAsync(old.Id, refused, now.AddHours(5), now.AddHours(1)));
+        Assert.False(await Store.RotateKeyAsync("key_missing", refused, now.AddHours(5), now));
+        await Store.RevokeKeyAsync(replacement.Id, now);
+        Assert.False(await Store.RotateKeyAsync(replacement.Id, refused, now.AddHours(5), now));
+        Assert.Null(await Store.FindKeyByHashAsync(refused.Hash));
+        Assert.Equal(4, (await Store.ListKeysAsync(alice.OrgId)).Count);
+    }
 }

@@ -205,4 +205,26 @@ public abstract class UsageLedgerContractTests
         Assert.Equal([a, c], await Ledger.PageAsync(new UsageChargeQuery(org, 10) { After = new LedgerPosition(at.AddMilliseconds(-1), "req_z") }));
         Assert.Empty(await Ledger.PageAsync(new UsageChargeQuery(org, 10) { After = LedgerPosition.Of(c) }));
     }
+
+    [Fact]
+    public async Task MonthTotalsBy_CountsOnlyTheGivenUserOrKey_PerModel_InThatOrganizationAndMonth()
+    {
+        var org = NewOrg();
+        var at = May.Start.AddHours(2);
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 1_000, May, at) with { UserId = "usr_a", KeyId = "key_a1" });
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 250, May, at) with { UserId = "usr_a", KeyId = "key_a2" });
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-streaming", 40, May, at) with { UserId = "usr_a", KeyId = "key_a1" });
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 7, May, at) with { UserId = "usr_b", KeyId = "key_b" });
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 5_000, June, June.Start) with { UserId = "usr_a", KeyId = "key_a1" });
+        await Ledger.AppendAsync(Charge(NewOrg(), "velma-2-stt-batch", 9_000, May, at) with { UserId = "usr_a", KeyId = "key_a1" });
+
+        Assert.Equal([new ModelUsageTotal("velma-2-stt-batch", 1_250, 2), new ModelUsageTotal("velma-2-stt-streaming", 40, 1)],
+            await Ledger.MonthTotalsByAsync(org, May, "usr_a", null));
+        Assert.Equal([new ModelUsageTotal("velma-2-stt-batch", 1_000, 1), new ModelUsageTotal("velma-2-stt-streaming", 40, 1)],
+            await Ledger.MonthTotalsByAsync(org, May, null, "key_a1"));
+        Assert.Equal([new ModelUsageTotal("velma-2-stt-batch", 7, 1)], await Ledger.MonthTotalsByAsync(org, May, "usr_b", "key_b"));
+        Assert.Empty(await Ledger.MonthTotalsByAsync(org, May, "usr_b", "key_a1"));
+        Assert.Equal(await Ledger.MonthTotalsAsync(org, May), await Ledger.MonthTotalsByAsync(org, May, null, null));
+        Assert.Equal([new ModelUsageTotal("velma-2-stt-batch", 5_000, 1)], await Ledger.MonthTotalsByAsync(org, June, "usr_a", "key_a1"));
+    }
 }
