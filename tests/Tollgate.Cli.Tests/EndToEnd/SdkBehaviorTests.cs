@@ -70,9 +70,10 @@ public sealed class SdkBehaviorTests(IetfServerFixture fixture) : IClassFixture<
         options.Retry = TollgateRetryOptions.None;
         using var client = new TollgateModelsClient(options);
         var release = new TaskCompletionSource();
-        var audio = TestAudio.Wav(0.25);
+        var audio = TestAudio.Wav(5);
 
-        // Each upload's body is held back: the server admits a request at its headers, so the five first hold every slot.
+        // Each upload's body is held back: the server admits a request at its headers, so the five first hold every slot
+        // (the first 64 KB go out with the headers; a smaller start can sit in HttpClient's write buffer unsent).
         var uploads = Enumerable.Range(0, 6).Select(async i =>
         {
             try
@@ -94,6 +95,8 @@ public sealed class SdkBehaviorTests(IetfServerFixture fixture) : IClassFixture<
         {
             await Task.Delay(300); // time for a sixth request to go out, were it going to
         }
+        // The premise, from the server's side: five uploads hold its five slots while their bodies are held back.
+        Assert.Equal(5, await ServerInFlightAsync(key.OrgId, expected: 5));
         release.SetResult();
         var outcomes = await Task.WhenAll(uploads);
 
@@ -132,7 +135,7 @@ public sealed class SdkBehaviorTests(IetfServerFixture fixture) : IClassFixture<
             if (!_started)
             {
                 _started = true;
-                return await _inner.ReadAsync(buffer[..Math.Min(buffer.Length, 1024)], cancellationToken);
+                return await _inner.ReadAsync(buffer[..Math.Min(buffer.Length, 64 * 1024)], cancellationToken);
             }
             await released.WaitAsync(cancellationToken);
             return await _inner.ReadAsync(buffer, cancellationToken);
@@ -246,6 +249,22 @@ public sealed class SdkBehaviorTests(IetfServerFixture fixture) : IClassFixture<
                 Assert.True(reads[i] - reads[i - 1] >= TimeSpan.FromSeconds(2.99));
             }
         }
+    }
+
+    /// <summary>The server's requests in flight for the organization's batch model, once they reach <paramref name="expected"/> (or after 10 s).</summary>
+    private async Task<int> ServerInFlightAsync(string orgId, int expected)
+    {
+        using var admin = new TollgateAdminClient(Server.BaseAddress, ServerProcess.AdminToken);
+        var inFlight = 0;
+        for (var i = 0; i < 200 && inFlight != expected; i++)
+        {
+            if (i > 0)
+            {
+                await Task.Delay(50);
+            }
+            inFlight = (await admin.GetUsageAsync(orgId)).Models.Where(m => m.Model == Model).Sum(m => m.InFlight);
+        }
+        return inFlight;
     }
 
     private TollgateClientOptions Options(string apiKey) => new() { BaseAddress = Server.BaseAddress, ApiKey = apiKey };
