@@ -40,6 +40,19 @@ internal static class SettlementGate
         return new Gate(context, body, null);
     }
 
+    /// <summary>
+    /// Drops the bytes of an answer the gate holds and has not sent (the response has not started for the client), so
+    /// that an error answer written now is the whole answer. Nothing to do outside a metered call, or once the answer
+    /// has started going out (then it can only be aborted).
+    /// </summary>
+    public static void DropUnsentAnswer(HttpContext context)
+    {
+        if (!context.Response.HasStarted && context.Features.Get<IHttpResponseBodyFeature>() is SettlingResponseBody { PassingThrough: false } body)
+        {
+            body.Discard();
+        }
+    }
+
     /// <summary>How much of a metered answer is held until its charge is recorded (beyond it, only the answer's end is held).</summary>
     public const int HeldAnswerBytes = 1024 * 1024;
 
@@ -206,6 +219,7 @@ internal static class SettlementGate
             }
             _held = null;
             _heldBytes = 0;
+            _unflushed = 0;
         }
 
         /// <summary>

@@ -60,6 +60,9 @@ internal static class ApiError
     public static Task WriteAsync(HttpContext context, int status, string code, string detail)
     {
         RequestLogEntry.NoteCode(context, code);
+        // An error answer replaces whatever part of an answer is held unsent (e.g. an upstream's answer that broke off
+        // while the settlement gate held it): the client gets the error alone, never a fragment followed by it.
+        Tollgate.Server.Admission.SettlementGate.DropUnsentAnswer(context);
         context.Response.StatusCode = status;
         return context.Response.WriteAsJsonAsync(new ErrorBody(detail, code), ServerJsonContext.Wire.ErrorBody);
     }

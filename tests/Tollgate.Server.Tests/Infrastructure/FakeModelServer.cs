@@ -140,6 +140,8 @@ public sealed class FakeModelServer : IAsyncDisposable
                 context.Response.ContentLength = 10_000;
                 await context.Response.WriteAsync("{\"text\":\"");
                 await context.Response.Body.FlushAsync();
+                // Let the fragment reach the gateway before the drop, so the broken-off answer is what it has to handle.
+                await Task.Delay(200);
                 context.Abort();
                 return;
             default:
