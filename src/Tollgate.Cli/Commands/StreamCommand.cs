@@ -42,7 +42,7 @@ internal static class StreamCommand
                 query[pair[..equals]] = pair[(equals + 1)..];
             }
             await using var audio = path.OpenRead();
-            var client = new TollgateStreamingClient(baseAddress, key);
+            using var client = new TollgateStreamingClient(baseAddress, key);
             var result = await client.StreamAsync(parse.GetRequiredValue(call.Model), audio, query, parse.GetValue(config),
                 message =>
                 {

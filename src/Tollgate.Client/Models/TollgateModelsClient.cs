@@ -123,10 +123,7 @@ public sealed class TollgateModelsClient : IDisposable
         ArgumentNullException.ThrowIfNull(file);
         ArgumentException.ThrowIfNullOrWhiteSpace(fileName);
 
-        if (_core.Behavior is { Options.LearnConcurrencyFromAccount: true } behavior && behavior.Gate(model).Source == ConcurrencyLimitSource.Probing)
-        {
-            await behavior.LearnFromAccountAsync(ReadKeyLimitsAsync, cancellationToken).ConfigureAwait(false);
-        }
+        await _core.LearnConcurrencyAsync(model, _apiKey, cancellationToken).ConfigureAwait(false);
 
         using var content = new MultipartFormDataContent();
         foreach (var (name, value) in fields ?? [])
@@ -143,15 +140,6 @@ public sealed class TollgateModelsClient : IDisposable
         request.Options.Set(TollgateRequestOptions.Model, model);
         request.Headers.Add(ApiKeyHeader, _apiKey);
         return await _core.ReadDocumentAsync(request, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>The key's concurrency per model from <c>GET /v1/me</c> (<c>Authorization: Api-Key</c>), or null when it lists none.</summary>
-    private async Task<IReadOnlyDictionary<string, int>?> ReadKeyLimitsAsync(CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, _core.Url("v1/me"));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Api-Key", _apiKey);
-        var account = await _core.ReadAsync(request, Dubbing.DubbingJsonContext.Default.AccountLimits, ct).ConfigureAwait(false);
-        return account.Models?.ToDictionary(m => m.Key, m => m.Value.Concurrency, StringComparer.Ordinal);
     }
 
     private static TollgateClientOptions Options(Uri baseAddress, string apiKey, TollgateRetryOptions? retry) => new()
