@@ -49,21 +49,40 @@ internal static class CliApp
 
     internal static RootCommand BuildRootCommand(CliContext context)
     {
-        var root = new RootCommand("tollgate: administer a Tollgate gateway (organizations, users, API keys, usage, admin tokens) and call its models (batch, stream).")
+        Command[] admin = [OrgsCommand.Create(context), UsersCommand.Create(context), KeysCommand.Create(context), UsageCommand.Create(context), AdminTokensCommand.Create(context)];
+        Command[] calls = [ProcessCommand.Create(context), DubCommand.Create(context), StreamCommand.Create(context)];
+        var root = new RootCommand("tollgate: administer a Tollgate gateway (organizations, users, API keys, usage, admin tokens) and call its models (batch, stream). "
+            + ExitCodes.AdminHelp);
+        foreach (var command in admin)
         {
-            OrgsCommand.Create(context),
-            UsersCommand.Create(context),
-            KeysCommand.Create(context),
-            UsageCommand.Create(context),
-            ProcessCommand.Create(context),
-            DubCommand.Create(context),
-            AdminTokensCommand.Create(context),
-            StreamCommand.Create(context),
-        };
+            // Only the Admin API's commands take the admin token (recursive: their subcommands too).
+            command.Options.Add(context.Options.AdminToken);
+            root.Subcommands.Add(command);
+        }
+        foreach (var command in calls)
+        {
+            root.Subcommands.Add(command);
+        }
         root.Options.Add(context.Options.Url);
-        root.Options.Add(context.Options.AdminToken);
         root.Options.Add(context.Options.Json);
+        foreach (var command in admin)
+        {
+            DocumentExitCodes(command);
+        }
         return root;
+    }
+
+    /// <summary>Every admin command's help ends with its exit codes (process, dub and stream state their own).</summary>
+    private static void DocumentExitCodes(Command command)
+    {
+        if (command.Description is { } description && !description.Contains("Exit codes:", StringComparison.Ordinal))
+        {
+            command.Description = description.TrimEnd('.') + ". " + ExitCodes.AdminHelp;
+        }
+        foreach (var sub in command.Subcommands)
+        {
+            DocumentExitCodes(sub);
+        }
     }
 
     /// <summary><c>tollgate keys create</c> for the command the parse reached (the root's own name is the host's file name).</summary>

@@ -33,10 +33,19 @@ public sealed class TollgateClientOptions
 
     /// <summary>
     /// How many requests of one model may be in flight at once: set it to the key's concurrency limit. Default
-    /// <see langword="null"/>: learned — the first request goes alone and the gate takes the size the answer's
-    /// <c>RateLimit-Policy: "concurrency";q=N</c> names, else <see cref="DefaultConcurrency"/>.
+    /// <see langword="null"/>: learned — from the key's models in <c>GET /v1/me</c> (read once, before the first
+    /// metered request, when <see cref="LearnConcurrencyFromAccount"/>), else the first request goes alone and the gate
+    /// takes the size the answer's <c>RateLimit-Policy: "concurrency";q=N</c> names, else <see cref="DefaultConcurrency"/>.
     /// </summary>
     public int? MaxConcurrency { get; set; }
+
+    /// <summary>
+    /// Whether an unconfigured gate is sized from the account answer (<c>GET /v1/me</c>, whose <c>models</c> give each
+    /// model's <c>concurrency</c>; Tollgate answers it for every key), read once per <see cref="Behavior.TollgateClientBehavior"/>
+    /// before the first metered request; a server that does not answer it leaves the gate to learn from the first
+    /// answer. Default <see langword="true"/>.
+    /// </summary>
+    public bool LearnConcurrencyFromAccount { get; set; } = true;
 
     /// <summary>The gate's size when it is neither configured nor learned from the server; default 2.</summary>
     public int DefaultConcurrency { get; set; } = 2;

@@ -16,9 +16,19 @@ internal abstract class SqlDatabase
     public abstract ValueTask<DbConnection> OpenConnectionAsync(CancellationToken ct = default);
 
     /// <summary>
+    /// An open connection for a write (a statement that changes rows, or a <see cref="BeginSerializedAsync"/>
+    /// transaction); the caller disposes it, and must not open another writer before it has. SQLite lets one writer
+    /// at a time into its file, so its writers wait here, in order and without holding a thread, for the one before to
+    /// finish, instead of each polling the file's lock (the busy handler polls with growing sleeps and no order: under
+    /// a hundred concurrent writers some waited past the busy timeout and got <c>database is locked</c>). PostgreSQL:
+    /// <see cref="OpenConnectionAsync"/>.
+    /// </summary>
+    public virtual ValueTask<DbConnection> OpenWriterAsync(CancellationToken ct = default) => OpenConnectionAsync(ct);
+
+    /// <summary>
     /// Begins a transaction that serializes with every other one begun here with the same <paramref name="scope"/>:
     /// what it reads stays true until it commits, so a check-then-write inside it (the credit check before a charge)
-    /// cannot be overtaken by a competitor's write. SQLite takes its single write lock (<c>BEGIN IMMEDIATE</c>);
+    /// cannot be overtaken by a competitor's write. <paramref name="connection"/> comes from <see cref="OpenWriterAsync"/>. SQLite takes its single write lock (<c>BEGIN IMMEDIATE</c>);
     /// PostgreSQL a transaction-scoped advisory lock on the scope.
     /// </summary>
     public abstract Task<DbTransaction> BeginSerializedAsync(DbConnection connection, string scope, CancellationToken ct = default);

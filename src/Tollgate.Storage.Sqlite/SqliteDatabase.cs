@@ -9,18 +9,30 @@ namespace Tollgate.Storage.Sqlite;
 /// The embedded store: one SQLite file in WAL mode (its tables are made by <see cref="SqliteMigrator"/>). Opens pooled
 /// connections with what every Tollgate table relies on: foreign keys (<c>Foreign Keys=True</c>, set by
 /// Microsoft.Data.Sqlite once per physical connection), waiting out a busy file for up to 30 s (SQLite's busy
-/// handler, set through the C API on every open: no statement to prepare) and a full fsync on commit so a kill -9
+/// handler, set through the C API on every open: no statement to prepare; it is for other processes, as this one's
+/// writers queue in <see cref="OpenWriterAsync"/>) and a full fsync on commit so a kill -9
 /// loses nothing committed (<c>synchronous=FULL</c>, SQLite's default, checked by a test rather than re-set). Running
 /// the three as pragmas on every pooled open cost each store call a prepared statement.
 /// </summary>
 internal sealed class SqliteDatabase : SqlDatabase
 {
-    public SqliteDatabase(string connectionString)
+    /// <summary>The writers of this process, one at a time (SQLite's own rule), queued in order.</summary>
+    private readonly SemaphoreSlim _writer = new(1, 1);
+
+    private readonly int _busyTimeoutMs;
+
+    /// <param name="connectionString">A Microsoft.Data.Sqlite connection string naming the file.</param>
+    /// <param name="busyTimeout">
+    /// How long a statement waits out a file another process is writing (SQLite's busy handler, then
+    /// Microsoft.Data.Sqlite's retries up to its command timeout, in whole seconds); default 30 s.
+    /// </param>
+    public SqliteDatabase(string connectionString, TimeSpan? busyTimeout = null)
     {
+        _busyTimeoutMs = (int)(busyTimeout ?? DefaultBusyTimeout).TotalMilliseconds;
         var builder = new SqliteConnectionStringBuilder(connectionString)
         {
             Pooling = true,
-            DefaultTimeout = 30,
+            DefaultTimeout = (int)Math.Ceiling((busyTimeout ?? DefaultBusyTimeout).TotalSeconds),
             ForeignKeys = true,
         };
         if (builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource))
@@ -83,6 +95,28 @@ internal sealed class SqliteDatabase : SqlDatabase
 
     public override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken ct = default) => await OpenAsync(ct).ConfigureAwait(false);
 
+    /// <summary>
+    /// A connection that holds this process's writer turn until it is disposed: the writers of one process queue on a
+    /// <see cref="SemaphoreSlim"/> (in order, no thread held while waiting) and only the one at the head meets the file's
+    /// lock, so the busy handler is left to wait out other processes.
+    /// </summary>
+    public override async ValueTask<DbConnection> OpenWriterAsync(CancellationToken ct = default)
+    {
+        await _writer.WaitAsync(ct).ConfigureAwait(false);
+        var connection = new WriterConnection(ConnectionString, _writer);
+        try
+        {
+            await connection.OpenAsync(ct).ConfigureAwait(false);
+            WaitWhenBusy(connection);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     /// <summary>SQLite has one writer at a time: <c>BEGIN IMMEDIATE</c> takes the file's write lock at once, whatever the scope.</summary>
     public override async Task<DbTransaction> BeginSerializedAsync(DbConnection connection, string scope, CancellationToken ct = default) =>
         await connection.BeginTransactionAsync(IsolationLevel.Serializable, ct).ConfigureAwait(false);
@@ -98,7 +132,28 @@ internal sealed class SqliteDatabase : SqlDatabase
 
     public override string InsertionOrder => "rowid";
 
-    private const int BusyTimeoutMs = 30_000;
+    private static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(30);
 
-    private static void WaitWhenBusy(SqliteConnection connection) => SQLitePCL.raw.sqlite3_busy_timeout(connection.Handle, BusyTimeoutMs);
+    private void WaitWhenBusy(SqliteConnection connection) => SQLitePCL.raw.sqlite3_busy_timeout(connection.Handle, _busyTimeoutMs);
+
+    /// <summary>A pooled connection that gives the writer turn back when it is disposed (once).</summary>
+    private sealed class WriterConnection(string connectionString, SemaphoreSlim writer) : SqliteConnection(connectionString)
+    {
+        private int _released;
+
+        protected override void Dispose(bool disposing)
+        {
+            try
+            {
+                base.Dispose(disposing);
+            }
+            finally
+            {
+                if (Interlocked.Exchange(ref _released, 1) == 0)
+                {
+                    writer.Release();
+                }
+            }
+        }
+    }
 }

@@ -19,7 +19,7 @@ internal static class StreamCommand
         var channels = new Option<int?>("--channels") { Description = "num_channels, for raw formats" };
         var config = new Option<string?>("--config") { Description = "A first text frame: 'default' or a JSON config (velma-2-streaming requires one)" };
         var parameters = new Option<string[]>("--param") { Description = "Another query parameter, name=value (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var command = new Command("stream", "Stream an audio file to a streaming model and print its messages as JSON lines") { file, format, rate, channels, config, parameters };
+        var command = new Command("stream", "Stream an audio file to a streaming model and print its messages as JSON lines. " + ExitCodes.StreamHelp) { file, format, rate, channels, config, parameters };
         call.AddTo(command);
         command.SetAction((parse, ct) => context.RunModelsAsync(parse, call, async (baseAddress, key, token) =>
         {
@@ -42,7 +42,7 @@ internal static class StreamCommand
                 query[pair[..equals]] = pair[(equals + 1)..];
             }
             await using var audio = path.OpenRead();
-            var client = new TollgateStreamingClient(baseAddress, key);
+            using var client = new TollgateStreamingClient(baseAddress, key);
             var result = await client.StreamAsync(parse.GetRequiredValue(call.Model), audio, query, parse.GetValue(config),
                 message =>
                 {

@@ -9,7 +9,12 @@ namespace Tollgate.Client.Admin;
 public sealed record Organization(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt);
+    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt)
+{
+    /// <summary>Fields of the answer this type does not name (a newer server's), kept so that writing the value out again loses nothing.</summary>
+    [JsonExtensionData]
+    public IDictionary<string, System.Text.Json.JsonElement>? Extra { get; set; }
+}
 
 /// <summary>A user of one organization; keys belong to users, request-rate windows are counted per user.</summary>
 /// <param name="Id">Its id.</param>
@@ -22,7 +27,12 @@ public sealed record User(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("org_id")] string OrgId,
     [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
-    [property: JsonPropertyName("disabled_at")] DateTimeOffset? DisabledAt = null);
+    [property: JsonPropertyName("disabled_at")] DateTimeOffset? DisabledAt = null)
+{
+    /// <summary>Fields of the answer this type does not name (a newer server's), kept so that writing the value out again loses nothing.</summary>
+    [JsonExtensionData]
+    public IDictionary<string, System.Text.Json.JsonElement>? Extra { get; set; }
+}
 
 /// <summary>A key's entitlement for one model, fixed when the key is created.</summary>
 /// <param name="Concurrency">How many requests or streams of this model may run at once, across the organization.</param>
@@ -54,7 +64,12 @@ public sealed record ApiKey(
     [property: JsonPropertyName("last_used_at")] DateTimeOffset? LastUsedAt,
     [property: JsonPropertyName("revoked_at")] DateTimeOffset? RevokedAt,
     [property: JsonPropertyName("expires_at")] DateTimeOffset? ExpiresAt = null,
-    [property: JsonPropertyName("status")] string? Status = null);
+    [property: JsonPropertyName("status")] string? Status = null)
+{
+    /// <summary>Fields of the answer this type does not name (a newer server's), kept so that writing the value out again loses nothing.</summary>
+    [JsonExtensionData]
+    public IDictionary<string, System.Text.Json.JsonElement>? Extra { get; set; }
+}
 
 /// <summary>A key just created: the only answer that carries its secret, <see cref="Key"/>. Store it now; it cannot be shown again.</summary>
 /// <param name="Id">Its id.</param>
@@ -75,6 +90,10 @@ public sealed record CreatedApiKey(
     [property: JsonPropertyName("models")] IReadOnlyDictionary<string, ModelLimits> Models,
     [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt)
 {
+    /// <summary>Fields of the answer this type does not name (a newer server's), kept so that writing the value out again loses nothing.</summary>
+    [JsonExtensionData]
+    public IDictionary<string, System.Text.Json.JsonElement>? Extra { get; set; }
+
     /// <summary>Describes the key without its secret, so that logging the record never leaks it.</summary>
     public override string ToString() => $"{nameof(CreatedApiKey)} {{ Id = {Id}, Prefix = {Prefix}, Key = *** }}";
 }
@@ -88,7 +107,12 @@ public sealed record UsageReport(
     [property: JsonPropertyName("org_id")] string OrgId,
     [property: JsonPropertyName("month")] string Month,
     [property: JsonPropertyName("reset_at")] DateTimeOffset? ResetAt,
-    [property: JsonPropertyName("models")] IReadOnlyList<ModelUsage> Models);
+    [property: JsonPropertyName("models")] IReadOnlyList<ModelUsage> Models)
+{
+    /// <summary>Fields of the answer this type does not name (a newer server's), kept so that writing the value out again loses nothing.</summary>
+    [JsonExtensionData]
+    public IDictionary<string, System.Text.Json.JsonElement>? Extra { get; set; }
+}
 
 /// <summary>One model's pooled usage in a <see cref="UsageReport"/>.</summary>
 /// <param name="Model">The model name, e.g. <c>velma-2-stt-batch</c>.</param>
@@ -103,7 +127,12 @@ public sealed record ModelUsage(
     [property: JsonPropertyName("limit_hours")] double? LimitHours,
     [property: JsonPropertyName("remaining_hours")] double? RemainingHours,
     [property: JsonPropertyName("in_flight")] int InFlight,
-    [property: JsonPropertyName("concurrency_limit")] int? ConcurrencyLimit);
+    [property: JsonPropertyName("concurrency_limit")] int? ConcurrencyLimit)
+{
+    /// <summary>Fields of the answer this type does not name (a newer server's), kept so that writing the value out again loses nothing.</summary>
+    [JsonExtensionData]
+    public IDictionary<string, System.Text.Json.JsonElement>? Extra { get; set; }
+}
 
 /// <summary>One page of a list; pass <see cref="Next"/> as <c>after</c> for the following page (null: this is the last).</summary>
 /// <typeparam name="T">What is listed.</typeparam>
@@ -111,14 +140,24 @@ public sealed record ModelUsage(
 /// <param name="Next">The cursor of the next page; <see langword="null"/> on the last page.</param>
 public sealed record Page<T>(
     [property: JsonPropertyName("items")] IReadOnlyList<T> Items,
-    [property: JsonPropertyName("next")] string? Next);
+    [property: JsonPropertyName("next")] string? Next)
+{
+    /// <summary>Fields of the answer this type does not name (a newer server's), kept so that writing the value out again loses nothing.</summary>
+    [JsonExtensionData]
+    public IDictionary<string, System.Text.Json.JsonElement>? Extra { get; set; }
+}
 
 /// <summary>The answer of a key rotation.</summary>
 /// <param name="Key">The new key: same owner, name and entitlements; its secret is in this answer only.</param>
 /// <param name="Replaced">The old key, with <see cref="ApiKey.ExpiresAt"/> saying when it stops working.</param>
 public sealed record RotatedApiKey(
     [property: JsonPropertyName("key")] CreatedApiKey Key,
-    [property: JsonPropertyName("replaced")] ApiKey Replaced);
+    [property: JsonPropertyName("replaced")] ApiKey Replaced)
+{
+    /// <summary>Fields of the answer this type does not name (a newer server's), kept so that writing the value out again loses nothing.</summary>
+    [JsonExtensionData]
+    public IDictionary<string, System.Text.Json.JsonElement>? Extra { get; set; }
+}
 
 /// <summary>What the ledger charged one key, or one user through all their keys, in a month.</summary>
 /// <param name="OrgId">The organization.</param>
@@ -137,7 +176,12 @@ public sealed record ChargedUsage(
     [property: JsonPropertyName("used_ms")] long UsedMs,
     [property: JsonPropertyName("used_hours")] double UsedHours,
     [property: JsonPropertyName("charges")] long Charges,
-    [property: JsonPropertyName("models")] IReadOnlyList<ChargedModel> Models);
+    [property: JsonPropertyName("models")] IReadOnlyList<ChargedModel> Models)
+{
+    /// <summary>Fields of the answer this type does not name (a newer server's), kept so that writing the value out again loses nothing.</summary>
+    [JsonExtensionData]
+    public IDictionary<string, System.Text.Json.JsonElement>? Extra { get; set; }
+}
 
 /// <summary>One model's line of a <see cref="ChargedUsage"/>.</summary>
 /// <param name="Model">The model.</param>
@@ -148,7 +192,12 @@ public sealed record ChargedModel(
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("used_ms")] long UsedMs,
     [property: JsonPropertyName("used_hours")] double UsedHours,
-    [property: JsonPropertyName("charges")] long Charges);
+    [property: JsonPropertyName("charges")] long Charges)
+{
+    /// <summary>Fields of the answer this type does not name (a newer server's), kept so that writing the value out again loses nothing.</summary>
+    [JsonExtensionData]
+    public IDictionary<string, System.Text.Json.JsonElement>? Extra { get; set; }
+}
 
 /// <summary>An admin token as listed: never its secret.</summary>
 /// <param name="Id">Its id (for <see cref="TollgateAdminClient.RevokeAdminTokenAsync"/>).</param>
@@ -163,7 +212,12 @@ public sealed record AdminToken(
     [property: JsonPropertyName("name")] string? Name,
     [property: JsonPropertyName("org_id")] string? OrgId,
     [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
-    [property: JsonPropertyName("revoked_at")] DateTimeOffset? RevokedAt);
+    [property: JsonPropertyName("revoked_at")] DateTimeOffset? RevokedAt)
+{
+    /// <summary>Fields of the answer this type does not name (a newer server's), kept so that writing the value out again loses nothing.</summary>
+    [JsonExtensionData]
+    public IDictionary<string, System.Text.Json.JsonElement>? Extra { get; set; }
+}
 
 /// <summary>An admin token just created: the only answer that carries its secret, <see cref="Token"/>.</summary>
 /// <param name="Id">Its id.</param>
@@ -180,6 +234,10 @@ public sealed record CreatedAdminToken(
     [property: JsonPropertyName("org_id")] string? OrgId,
     [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt)
 {
+    /// <summary>Fields of the answer this type does not name (a newer server's), kept so that writing the value out again loses nothing.</summary>
+    [JsonExtensionData]
+    public IDictionary<string, System.Text.Json.JsonElement>? Extra { get; set; }
+
     /// <summary>Describes the token without its secret, so that logging the record never leaks it.</summary>
     public override string ToString() => $"{nameof(CreatedAdminToken)} {{ Id = {Id}, Prefix = {Prefix}, OrgId = {OrgId}, Token = *** }}";
 }

@@ -69,6 +69,49 @@ public sealed class TollgateClientBehavior
     /// <param name="limit">At least 1.</param>
     public void SetConcurrency(string model, int limit) => Gate(model).Resize(limit, ConcurrencyLimitSource.Configured);
 
+    private readonly Lock _accountLock = new();
+    private Task? _accountRead;
+
+    /// <summary>
+    /// Sizes the gates from the key's models as <paramref name="read"/> returns them (<c>GET /v1/me</c>), once per
+    /// behaviour: the first caller reads, the others wait for that read. An answer that lists no limits, or any
+    /// failure but a refused key, leaves the gates probing; a refused key is raised to every caller.
+    /// </summary>
+    internal Task LearnFromAccountAsync(Func<CancellationToken, Task<IReadOnlyDictionary<string, int>?>> read, CancellationToken ct)
+    {
+        Task pending;
+        lock (_accountLock)
+        {
+            pending = _accountRead ??= ReadAccountAsync(read);
+        }
+        return pending.WaitAsync(ct);
+    }
+
+    private async Task ReadAccountAsync(Func<CancellationToken, Task<IReadOnlyDictionary<string, int>?>> read)
+    {
+        await Task.Yield();
+        IReadOnlyDictionary<string, int>? limits;
+        try
+        {
+            limits = await read(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TollgateAuthenticationException)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is TollgateApiException or HttpRequestException or IOException or System.Text.Json.JsonException or TaskCanceledException)
+        {
+            return;
+        }
+        foreach (var (model, limit) in limits ?? new Dictionary<string, int>())
+        {
+            if (limit >= 1)
+            {
+                Gate(model).Resize(limit, ConcurrencyLimitSource.Learned);
+            }
+        }
+    }
+
     internal ConcurrencyGate Gate(string model) => _gates.GetOrAdd(model, _ => new ConcurrencyGate(Options.MaxConcurrency));
 
     internal RateWindowPacer Pacer(HttpMethod method) => method == HttpMethod.Get || method == HttpMethod.Head ? _safe : _unsafe;

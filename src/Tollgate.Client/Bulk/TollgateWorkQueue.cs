@@ -19,7 +19,9 @@ public sealed record TollgateWorkQueueOptions
 /// A bounded queue for bulk work (a backlog of files, a batch of dubs) with back-pressure: producers wait while
 /// <see cref="TollgateWorkQueueOptions.Capacity"/> items are queued, <see cref="TollgateWorkQueueOptions.Workers"/> handle
 /// them, and an exception that makes further work pointless (a used-up quota, a refused key) stops it at once: items
-/// not started are not handled and <see cref="EnqueueAsync"/> answers <see langword="false"/>.
+/// not started are not handled and <see cref="EnqueueAsync"/> answers <see langword="false"/>; items already in
+/// progress finish (their requests were admitted: cancelling them would throw away work the server is doing). Only the
+/// constructor's token and <see cref="DisposeAsync"/> cancel items in progress.
 /// </summary>
 /// <typeparam name="T">One unit of work.</typeparam>
 public sealed class TollgateWorkQueue<T> : IAsyncDisposable
@@ -28,6 +30,7 @@ public sealed class TollgateWorkQueue<T> : IAsyncDisposable
     private readonly Func<T, CancellationToken, Task> _handler;
     private readonly TollgateWorkQueueOptions _options;
     private readonly CancellationTokenSource _stop;
+    private readonly CancellationTokenSource _abort;
     private readonly Task _workers;
     private Exception? _stopReason;
     private long _handled;
@@ -36,7 +39,7 @@ public sealed class TollgateWorkQueue<T> : IAsyncDisposable
     private int _running;
 
     /// <summary>Starts the workers.</summary>
-    /// <param name="handler">Handles one item; it is given a token cancelled when the queue stops or <paramref name="cancellationToken"/> is.
+    /// <param name="handler">Handles one item; it is given a token cancelled when <paramref name="cancellationToken"/> is or the queue is disposed.
     /// An exception it throws counts the item as failed (and stops the queue if <see cref="TollgateWorkQueueOptions.StopsQueue"/> says so).</param>
     /// <param name="options">Capacity, workers, what stops the queue; default <see cref="TollgateWorkQueueOptions"/>'s defaults.</param>
     /// <param name="cancellationToken">Stops the queue (items in progress are cancelled).</param>
@@ -52,7 +55,8 @@ public sealed class TollgateWorkQueue<T> : IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = _options.Workers == 1,
         });
-        _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
         _workers = Task.WhenAll(Enumerable.Range(0, _options.Workers).Select(_ => Task.Run(WorkAsync)));
     }
 
@@ -130,10 +134,10 @@ public sealed class TollgateWorkQueue<T> : IAsyncDisposable
                 Interlocked.Increment(ref _running);
                 try
                 {
-                    await _handler(item, _stop.Token).ConfigureAwait(false);
+                    await _handler(item, _abort.Token).ConfigureAwait(false);
                     Interlocked.Increment(ref _handled);
                 }
-                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+                catch (OperationCanceledException) when (_abort.IsCancellationRequested)
                 {
                     Interlocked.Increment(ref _dropped);
                 }
@@ -161,7 +165,7 @@ public sealed class TollgateWorkQueue<T> : IAsyncDisposable
     /// <summary>Stops the queue (items in progress are cancelled) and waits for the workers.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
+        await _abort.CancelAsync().ConfigureAwait(false);
         _channel.Writer.TryComplete();
         try
         {
@@ -170,6 +174,7 @@ public sealed class TollgateWorkQueue<T> : IAsyncDisposable
         finally
         {
             _stop.Dispose();
+            _abort.Dispose();
         }
     }
 }

@@ -2,7 +2,10 @@ using System.Text.Json.Serialization;
 
 namespace Tollgate.Client.Dubbing;
 
-/// <summary>The caller's account (<c>GET /v1/me</c>): who is calling and the organization's credits this month.</summary>
+/// <summary>
+/// The caller's account (<c>GET /v1/me</c>): who is calling, the organization's credits this month and the key's models
+/// with their limits.
+/// </summary>
 /// <param name="UserId">The user the key belongs to.</param>
 /// <param name="UserName">The user's name.</param>
 /// <param name="OrganizationId">The organization.</param>
@@ -13,9 +16,16 @@ namespace Tollgate.Client.Dubbing;
 /// <param name="ApiCreditsLeft">Credits left this month.</param>
 /// <param name="CreditsPeriod">The month, <c>YYYY-MM</c>.</param>
 /// <param name="CreditsResetAt">When the credits reset (UTC).</param>
+/// <param name="Models">The calling key's models and their limits; null from a server that does not say (Tollgate before this field).</param>
 public sealed record DubbingAccount(
     string UserId, string? UserName, string OrganizationId, string? OrganizationName, string KeyId,
-    int MonthlyCredits, long ApiCreditsUsed, int ApiCreditsLeft, string CreditsPeriod, DateTimeOffset CreditsResetAt);
+    int MonthlyCredits, long ApiCreditsUsed, int ApiCreditsLeft, string CreditsPeriod, DateTimeOffset CreditsResetAt,
+    IReadOnlyDictionary<string, KeyModelLimits>? Models = null);
+
+/// <summary>One model a key may call, as <c>GET /v1/me</c> lists it.</summary>
+/// <param name="Concurrency">How many requests of the model the organization may have in flight at once.</param>
+/// <param name="MonthlyAudioHours">The monthly audio hours the key allows for the model.</param>
+public sealed record KeyModelLimits(int Concurrency, double MonthlyAudioHours);
 
 /// <summary>A voice: of the library (<see cref="Category"/> <c>stock</c>) or one of the caller's own (<c>custom</c>).</summary>
 /// <param name="VoiceId">Its id, to pass as a dub's <c>voiceId</c>.</param>
@@ -116,10 +126,14 @@ public sealed class TollgateDubFailedException : Exception
     public Dub Dub { get; }
 }
 
+/// <summary>The part of <c>GET /v1/me</c> a Models API client reads to size its gates.</summary>
+internal sealed record AccountLimits(IReadOnlyDictionary<string, KeyModelLimits>? Models);
+
 internal sealed record CreateVoiceBody(string Name, string Language, string? Genre, string? Style, string? Description);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(DubbingAccount))]
+[JsonSerializable(typeof(AccountLimits))]
 [JsonSerializable(typeof(DubbingVoice))]
 [JsonSerializable(typeof(DubbingVoicePage))]
 [JsonSerializable(typeof(Dub))]

@@ -52,6 +52,50 @@ internal sealed class ClientCore : IDisposable
 
     public Uri Url(string relative) => Addresses.Combine(BaseAddress, relative);
 
+    /// <summary>The key's concurrency per model from <c>GET /v1/me</c> (<c>Authorization: Api-Key</c>), or null when it lists none.</summary>
+    public async Task<IReadOnlyDictionary<string, int>?> ReadKeyLimitsAsync(string apiKey, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Url("v1/me"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Api-Key", apiKey);
+        var account = await ReadAsync(request, Dubbing.DubbingJsonContext.Default.AccountLimits, ct).ConfigureAwait(false);
+        return account.Models?.ToDictionary(m => m.Key, m => m.Value.Concurrency, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Sizes <paramref name="model"/>'s gate before its first request when it is still probing: from the account answer
+    /// (<see cref="TollgateClientOptions.LearnConcurrencyFromAccount"/>), once per behaviour.
+    /// </summary>
+    public async Task LearnConcurrencyAsync(string model, string apiKey, CancellationToken ct)
+    {
+        if (Behavior is { Options.LearnConcurrencyFromAccount: true } behavior && behavior.Gate(model).Source == ConcurrencyLimitSource.Probing)
+        {
+            await behavior.LearnFromAccountAsync(token => ReadKeyLimitsAsync(apiKey, token), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A slot of <paramref name="model"/>'s gate for a stream's lifetime (dispose it when the stream has closed), or null
+    /// without a behaviour. A stream's answer carries no limit to learn from: a gate still probing after the account
+    /// read takes <see cref="TollgateClientOptions.DefaultConcurrency"/>.
+    /// </summary>
+    public async Task<IDisposable?> EnterStreamAsync(string model, string apiKey, CancellationToken ct)
+    {
+        if (Behavior is not { } behavior)
+        {
+            return null;
+        }
+        await LearnConcurrencyAsync(model, apiKey, ct).ConfigureAwait(false);
+        var gate = behavior.Gate(model);
+        if (gate.Source == ConcurrencyLimitSource.Probing)
+        {
+            gate.Resize(behavior.Options.DefaultConcurrency, ConcurrencyLimitSource.Default);
+        }
+        var started = behavior.Time.GetTimestamp();
+        var slot = await gate.EnterAsync(ct).ConfigureAwait(false);
+        behavior.Statistics.Waited(TollgateClientMetrics.GateReason, behavior.Time.GetElapsedTime(started));
+        return slot;
+    }
+
     /// <summary>Sends, and raises the typed exception of an error answer (the answer is then disposed).</summary>
     public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {

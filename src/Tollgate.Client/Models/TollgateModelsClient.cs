@@ -123,6 +123,8 @@ public sealed class TollgateModelsClient : IDisposable
         ArgumentNullException.ThrowIfNull(file);
         ArgumentException.ThrowIfNullOrWhiteSpace(fileName);
 
+        await _core.LearnConcurrencyAsync(model, _apiKey, cancellationToken).ConfigureAwait(false);
+
         using var content = new MultipartFormDataContent();
         foreach (var (name, value) in fields ?? [])
         {

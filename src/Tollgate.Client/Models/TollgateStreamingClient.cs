@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Tollgate.Client.Behavior;
 using Tollgate.Client.Http;
 
 namespace Tollgate.Client.Models;
@@ -19,10 +20,44 @@ public sealed record StreamResult(int CloseCode, long? DurationMs, string? Error
 /// <summary>
 /// The Models API's streaming channels (<c>ws(s)://…/api/{model}?api_key=…</c>): sends an optional first-frame config,
 /// the audio as binary frames, the empty text frame that ends it, and hands every message the server sends to a callback.
+/// Built from <see cref="TollgateClientOptions"/>, a stream holds a slot of its model's concurrency gate (shared with
+/// the batch calls of the same <see cref="TollgateClientBehavior"/>) from before it connects until it has closed, so
+/// no more streams are open than the key's limit and the extra ones wait instead of being closed with 4029.
 /// </summary>
-public sealed class TollgateStreamingClient(Uri baseAddress, string apiKey)
+public sealed class TollgateStreamingClient : IDisposable
 {
-    private readonly Uri _baseAddress = BaseAddress.Normalize(baseAddress, nameof(baseAddress));
+    private readonly Uri _baseAddress;
+    private readonly string _apiKey;
+    private readonly ClientCore? _core;
+
+    /// <summary>A client without a gate: every stream connects at once.</summary>
+    /// <param name="baseAddress">The server's root, e.g. <c>http://127.0.0.1:5080</c>.</param>
+    /// <param name="apiKey">The key, sent as the <c>api_key</c> query parameter.</param>
+    public TollgateStreamingClient(Uri baseAddress, string apiKey)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(apiKey);
+        _baseAddress = BaseAddress.Normalize(baseAddress, nameof(baseAddress));
+        _apiKey = apiKey;
+    }
+
+    /// <summary>A client whose streams go through the concurrency gate of <paramref name="behavior"/>.</summary>
+    /// <param name="options">BaseAddress and ApiKey required; MaxConcurrency, LearnConcurrencyFromAccount and DefaultConcurrency size the gate.</param>
+    /// <param name="behavior">The shared behaviour (e.g. the Models client's <see cref="TollgateModelsClient.Behavior"/>); default a new one from <paramref name="options"/>.</param>
+    public TollgateStreamingClient(TollgateClientOptions options, TollgateClientBehavior? behavior = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.ThrowIfInvalid();
+        if (string.IsNullOrWhiteSpace(options.ApiKey))
+        {
+            throw new ArgumentException("Invalid TollgateClientOptions: ApiKey is required by the streaming client.", nameof(options));
+        }
+        _core = ClientCore.Create(options, behavior ?? new TollgateClientBehavior(options), new SocketsHttpHandler());
+        _baseAddress = _core.BaseAddress;
+        _apiKey = options.ApiKey;
+    }
+
+    /// <summary>The shared behaviour whose gate the streams hold; null for a client built without options.</summary>
+    public TollgateClientBehavior? Behavior => _core?.Behavior;
 
     /// <summary>Streams <paramref name="audio"/> to <paramref name="model"/> and reads every event until the server closes.</summary>
     /// <param name="model">A streaming model, e.g. <c>velma-2-stt-streaming</c>.</param>
@@ -30,8 +65,8 @@ public sealed class TollgateStreamingClient(Uri baseAddress, string apiKey)
     /// <param name="query">Query parameters of the channel (<c>audio_format</c>, <c>sample_rate</c>, <c>num_channels</c>...).</param>
     /// <param name="config">A first text frame (velma-2: <c>default</c> or a BatchConfig JSON; STT: an optional JSON config), or null.</param>
     /// <param name="onMessage">Called for every JSON message, in order (including <c>done</c> and <c>error</c>).</param>
-    /// <param name="frameBytes">Bytes per binary frame.</param>
-    /// <param name="cancellationToken">Cancels the stream (the connection is aborted).</param>
+    /// <param name="frameBytes">Bytes per binary frame; default 32 KB.</param>
+    /// <param name="cancellationToken">Cancels the stream (the connection is aborted), or its wait for a gate slot.</param>
     public async Task<StreamResult> StreamAsync(
         string model,
         Stream audio,
@@ -44,8 +79,19 @@ public sealed class TollgateStreamingClient(Uri baseAddress, string apiKey)
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
         ArgumentNullException.ThrowIfNull(audio);
         ArgumentOutOfRangeException.ThrowIfLessThan(frameBytes, 1);
+        using var slot = _core is null ? null : await _core.EnterStreamAsync(model, _apiKey, cancellationToken).ConfigureAwait(false);
+        return await RunAsync(ChannelUri(model, query), audio, config, onMessage, frameBytes, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Disposes the HTTP client the options constructor made (for the account read); nothing else is held.</summary>
+    public void Dispose() => _core?.Dispose();
+
+    /// <summary>One stream on <paramref name="channel"/>: config, audio frames, the empty end frame; every message read until the close.</summary>
+    internal static async Task<StreamResult> RunAsync(
+        Uri channel, Stream audio, string? config, Func<JsonElement, ValueTask>? onMessage, int frameBytes, CancellationToken cancellationToken)
+    {
         using var socket = new ClientWebSocket();
-        await socket.ConnectAsync(ChannelUri(model, query), cancellationToken).ConfigureAwait(false);
+        await socket.ConnectAsync(channel, cancellationToken).ConfigureAwait(false);
         var receiving = ReceiveAsync(socket, onMessage, cancellationToken);
         try
         {
@@ -79,7 +125,7 @@ public sealed class TollgateStreamingClient(Uri baseAddress, string apiKey)
         };
         var parameters = (query ?? new Dictionary<string, string>())
             .Select(p => Uri.EscapeDataString(p.Key) + "=" + Uri.EscapeDataString(p.Value))
-            .Append("api_key=" + Uri.EscapeDataString(apiKey));
+            .Append("api_key=" + Uri.EscapeDataString(_apiKey));
         builder.Query = string.Join("&", parameters);
         return builder.Uri;
     }

@@ -129,6 +129,39 @@ public sealed class TollgatePlatformClient : IDisposable
         return await _core.ReadAsync(request, PlatformJsonContext.Default.PlatformRealtimeSession, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The model a realtime session is metered and gated as: <c>velma-2-stt-streaming</c>.</summary>
+    public const string RealtimeModel = "velma-2-stt-streaming";
+
+    /// <summary>
+    /// Streams <paramref name="audio"/> to a realtime session's <see cref="PlatformRealtimeSession.RealtimeUrl"/> as a
+    /// Models API stream (the URL's token, plus <paramref name="query"/>: <c>audio_format</c>, <c>sample_rate</c>,
+    /// <c>num_channels</c>), hands every message to <paramref name="onMessage"/> and returns how it ended; the job then
+    /// completes with the utterances sent. With a behaviour, the stream holds a slot of <see cref="RealtimeModel"/>'s
+    /// concurrency gate from before it connects until it has closed. (A browser speaks Pipecat to the same URL with no
+    /// query parameters; this helper is for server-side clients.)
+    /// </summary>
+    /// <param name="session">The answer of <see cref="OpenRealtimeAsync"/>; its URL is good for one connection, within its lifetime.</param>
+    /// <param name="audio">The audio, read to its end.</param>
+    /// <param name="query">The stream's parameters; default <c>audio_format=s16le</c>, <c>sample_rate=16000</c>, <c>num_channels=1</c> (raw PCM); pass <c>audio_format=wav</c>… for a file.</param>
+    /// <param name="onMessage">Called for every JSON message, in order (including <c>done</c> and <c>error</c>).</param>
+    /// <param name="cancellationToken">Cancels the stream (the connection is aborted), or its wait for a gate slot.</param>
+    public async Task<Models.StreamResult> StreamRealtimeAsync(
+        PlatformRealtimeSession session,
+        Stream audio,
+        IReadOnlyDictionary<string, string>? query = null,
+        Func<System.Text.Json.JsonElement, ValueTask>? onMessage = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(audio);
+        var parameters = query ?? new Dictionary<string, string> { ["audio_format"] = "s16le", ["sample_rate"] = "16000", ["num_channels"] = "1" };
+        var url = new UriBuilder(session.RealtimeUrl);
+        var extra = string.Join("&", parameters.Select(p => Uri.EscapeDataString(p.Key) + "=" + Uri.EscapeDataString(p.Value)));
+        url.Query = string.IsNullOrEmpty(url.Query) || url.Query == "?" ? extra : url.Query.TrimStart('?') + (extra.Length > 0 ? "&" + extra : "");
+        using var slot = await _core.EnterStreamAsync(RealtimeModel, _apiKey, cancellationToken).ConfigureAwait(false);
+        return await Models.TollgateStreamingClient.RunAsync(url.Uri, audio, null, onMessage, 32 * 1024, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Reads a job's status once (<c>GET /api_service/job_status/{job_id}</c>).</summary>
     /// <param name="jobId">The job.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -26,7 +26,7 @@ internal static class DubbingApi
     {
         var v1 = app.MapGroup("/v1").WithTags("Dubbing").RequireAdmission(new AdmissionMetadata(Surface.Dubbing));
         v1.MapGet("/me", GetAccount).WithName("Dubbing_GetAccount").Authenticated()
-            .WithSummary("The caller's account: user, organization and the organization's credits this month.")
+            .WithSummary("The caller's account: user, organization, the organization's credits this month, and the key's models with their concurrency and monthly audio hours.")
             .Produces<AccountDto>();
         v1.MapGet("/voices", ListVoices).WithName("Dubbing_ListVoices").Authenticated()
             .WithSummary("The voice library (stock voices and your ready custom voices): filters search, genres, languages, styles; paged by cursor.")
@@ -99,7 +99,8 @@ internal static class DubbingApi
         var user = await identity.GetUserAsync(caller.UserId, ct);
         var balance = await dubbing.BalanceAsync(caller.OrgId, ct);
         return DubbingJson.Ok(new AccountDto(caller.UserId, user?.Name, caller.OrgId, org?.Name, caller.KeyId, balance.Allowance, balance.Used,
-            balance.Left, balance.Period.ToString(), balance.Period.End));
+            balance.Left, balance.Period.ToString(), balance.Period.End,
+            caller.Key.Models.OrderBy(m => m.Key, StringComparer.Ordinal).ToDictionary(m => m.Key, m => new AccountModelDto(m.Value.Concurrency, m.Value.MonthlyAudioHours))));
     }
 
     private static async Task<IResult> ListVoices(HttpContext context, IDubbingStore store, CancellationToken ct)

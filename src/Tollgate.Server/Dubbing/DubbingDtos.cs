@@ -21,7 +21,11 @@ internal static class DubbingJson
     public static IResult Ok<T>(T body, int status = StatusCodes.Status200OK) => TypedResults.Json(body, Options, statusCode: status);
 }
 
-/// <summary><c>GET /v1/me</c>: who is calling and the organization's credits this month (credits are per organization).</summary>
+/// <summary>
+/// <c>GET /v1/me</c>: who is calling, the organization's credits this month (credits are per organization), and the
+/// calling key's entitlements (<c>models</c>: per model its concurrency limit and monthly audio hours), which a client
+/// reads to size its concurrency gate.
+/// </summary>
 internal sealed record AccountDto(
     string UserId,
     string? UserName,
@@ -32,7 +36,11 @@ internal sealed record AccountDto(
     long ApiCreditsUsed,
     int ApiCreditsLeft,
     string CreditsPeriod,
-    DateTimeOffset CreditsResetAt);
+    DateTimeOffset CreditsResetAt,
+    IReadOnlyDictionary<string, AccountModelDto> Models);
+
+/// <summary>One entitlement of the calling key: the organization's pool for the model holds at most <c>concurrency</c> requests.</summary>
+internal sealed record AccountModelDto(int Concurrency, double MonthlyAudioHours);
 
 /// <summary>A voice of the library (<c>category</c> "stock") or one of the caller's own (<c>category</c> "custom").</summary>
 internal sealed record VoiceDto(

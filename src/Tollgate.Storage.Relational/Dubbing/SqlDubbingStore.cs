@@ -36,7 +36,7 @@ internal sealed class SqlDubbingStore : IDubbingStore
 
     public async Task AddDubAsync(Dub dub, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         await c.ExecuteAsync(new CommandDefinition(
             $"""
             INSERT INTO dubs({DubColumns}) VALUES (@Id, @OrgId, @UserId, @Name, @SourceLanguage, @TargetLanguage, @VoiceId, @Status,
@@ -62,13 +62,13 @@ internal sealed class SqlDubbingStore : IDubbingStore
 
     public async Task<bool> UpdateDubAsync(Dub dub, DubStatus expected, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         return await c.ExecuteAsync(new CommandDefinition(UpdateDub, DubParameters(dub, expected), cancellationToken: ct)) == 1;
     }
 
     public async Task<ChargeOutcome> ChargeAsync(Dub dub, DubStatus expected, CreditEntry charge, int allowance, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         await using var tx = await _db.BeginSerializedAsync(c, CreditScope(charge.OrgId), ct);
         var used = await UsedAsync(c, tx, charge.OrgId, charge.Period, ct);
         var left = DubbingCredits.Left(allowance, used);
@@ -90,7 +90,7 @@ internal sealed class SqlDubbingStore : IDubbingStore
 
     public async Task<bool> UpdateDubWithRefundAsync(Dub dub, DubStatus expected, string refundEntryId, DateTimeOffset at, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         await using var tx = await _db.BeginSerializedAsync(c, CreditScope(dub.OrgId), ct);
         if (await c.ExecuteAsync(new CommandDefinition(UpdateDub, DubParameters(dub, expected), tx, cancellationToken: ct)) != 1)
         {
@@ -121,7 +121,7 @@ internal sealed class SqlDubbingStore : IDubbingStore
 
     public async Task UpsertStockVoicesAsync(IEnumerable<Voice> voices, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         await using var tx = await _db.BeginSerializedAsync(c, "dubbing-stock-voices", ct);
         foreach (var voice in voices)
         {
@@ -143,7 +143,7 @@ internal sealed class SqlDubbingStore : IDubbingStore
 
     public async Task AddVoiceAsync(Voice voice, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         await c.ExecuteAsync(new CommandDefinition(
             $"""
             INSERT INTO dubbing_voices({VoiceColumns}) VALUES (@Id, @OrgId, @OwnerUserId, @Name, @Language, @Genre, @Style, @Description,
@@ -170,7 +170,7 @@ internal sealed class SqlDubbingStore : IDubbingStore
 
     public async Task<bool> UpdateVoiceAsync(Voice voice, VoiceStatus expected, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         var parameters = VoiceParameters(voice);
         parameters.Add("Expected", DubLifecycle.Wire(expected));
         return await c.ExecuteAsync(new CommandDefinition(

@@ -10,7 +10,7 @@ internal sealed class SqlAdminTokenStore(SqlDatabase db) : IAdminTokenStore
 
     public async Task AddAsync(AdminTokenRecord token, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct);
+        await using var c = await db.OpenWriterAsync(ct);
         await c.ExecuteAsync(
             "INSERT INTO admin_tokens(id, name, prefix, hash, org_id, created_at, revoked_at) VALUES (@Id, @Name, @Prefix, @Hash, @OrgId, @CreatedAt, NULL)",
             new { token.Id, token.Name, token.Prefix, Hash = token.Hash.ToHex(), token.OrgId, CreatedAt = db.Time(token.CreatedAt) });
@@ -36,7 +36,7 @@ internal sealed class SqlAdminTokenStore(SqlDatabase db) : IAdminTokenStore
 
     public async Task<bool> RevokeAsync(string tokenId, DateTimeOffset at, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct);
+        await using var c = await db.OpenWriterAsync(ct);
         await c.ExecuteAsync("UPDATE admin_tokens SET revoked_at = @at WHERE id = @tokenId AND revoked_at IS NULL", new { tokenId, at = db.Time(at) });
         return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM admin_tokens WHERE id = @tokenId", new { tokenId }) > 0;
     }

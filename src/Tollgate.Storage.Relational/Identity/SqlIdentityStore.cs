@@ -20,7 +20,7 @@ internal sealed class SqlIdentityStore : IIdentityStore
     public async Task<Organization> CreateOrganizationAsync(string name, CancellationToken ct = default)
     {
         var org = new Organization(Ids.New("org"), name, Now());
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         await c.ExecuteAsync("INSERT INTO organizations(id, name, created_at) VALUES (@Id, @Name, @At)",
             new { org.Id, org.Name, At = _db.Time(org.CreatedAt) });
         return org;
@@ -52,7 +52,7 @@ internal sealed class SqlIdentityStore : IIdentityStore
     public async Task<User> CreateUserAsync(string orgId, string name, CancellationToken ct = default)
     {
         var user = new User(Ids.New("usr"), orgId, name, Now());
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         await c.ExecuteAsync("INSERT INTO users(id, org_id, name, created_at) VALUES (@Id, @OrgId, @Name, @At)",
             new { user.Id, user.OrgId, user.Name, At = _db.Time(user.CreatedAt) });
         return user;
@@ -75,7 +75,7 @@ internal sealed class SqlIdentityStore : IIdentityStore
 
     public async Task<User?> SetUserDisabledAsync(string userId, DateTimeOffset? at, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         // Disabling keeps the first time (COALESCE); enabling clears it.
         var row = await c.QuerySingleOrDefaultAsync<UserRow>(
             at is null
@@ -94,7 +94,7 @@ internal sealed class SqlIdentityStore : IIdentityStore
 
     public async Task AddKeyAsync(ApiKeyRecord key, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         await c.ExecuteAsync(
             """
             INSERT INTO api_keys(id, org_id, user_id, name, prefix, hash, models, created_at, last_used_at, revoked_at, expires_at)
@@ -126,7 +126,7 @@ internal sealed class SqlIdentityStore : IIdentityStore
 
     public async Task<bool> RotateKeyAsync(string keyId, ApiKeyRecord replacement, DateTimeOffset expiresAt, DateTimeOffset now, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         // The old key's end moves only earlier; a revoked or already expired key is not rotated (and nothing is stored).
         var changed = await c.ExecuteAsync(
@@ -173,7 +173,7 @@ internal sealed class SqlIdentityStore : IIdentityStore
 
     public async Task<bool> RevokeKeyAsync(string keyId, DateTimeOffset at, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         await c.ExecuteAsync("UPDATE api_keys SET revoked_at = @at WHERE id = @keyId AND revoked_at IS NULL", new { keyId, at = _db.Time(at) });
         return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM api_keys WHERE id = @keyId", new { keyId }) > 0;
     }
@@ -184,7 +184,7 @@ internal sealed class SqlIdentityStore : IIdentityStore
         {
             return;
         }
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         // In key order: two nodes flushing overlapping batches at once then lock the rows in the same order (PostgreSQL
         // would otherwise end one of them as a deadlock).
@@ -205,13 +205,13 @@ internal sealed class SqlIdentityStore : IIdentityStore
 
     public async Task SetSettingAsync(string name, string value, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         await c.ExecuteAsync("INSERT INTO settings(name, value) VALUES (@name, @value) ON CONFLICT(name) DO UPDATE SET value = excluded.value", new { name, value });
     }
 
     public async Task<string> AddSettingAsync(string name, string value, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         // The insert that finds the row there does nothing; the row then read is the one the first caller committed.
         await c.ExecuteAsync("INSERT INTO settings(name, value) VALUES (@name, @value) ON CONFLICT(name) DO NOTHING", new { name, value });
         return await c.QuerySingleAsync<string>("SELECT value FROM settings WHERE name = @name", new { name });

@@ -30,7 +30,7 @@ internal sealed class SqlJobStore : IJobStore
         ArgumentNullException.ThrowIfNull(job);
         job.Validate();
         var now = _db.Time(_time.GetUtcNow());
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         return await c.ExecuteAsync(new CommandDefinition(
             $"""
             INSERT INTO jobs({Columns}) VALUES (@Id, @Kind, @Subject, 'queued', 0, @MaxAttempts, @Due, NULL, NULL, NULL, @Now, @Now)
@@ -72,7 +72,7 @@ internal sealed class SqlJobStore : IJobStore
             return [];
         }
         var now = _time.GetUtcNow();
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         var rows = await c.QueryAsync<JobRow>(new CommandDefinition(
             $"""
             UPDATE jobs SET state = 'running', claim_holder = @holder, claimed_until = @Until, attempts = attempts + 1, updated_at = @Now
@@ -90,7 +90,7 @@ internal sealed class SqlJobStore : IJobStore
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ttl, TimeSpan.Zero);
         var now = _time.GetUtcNow();
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         return await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE jobs SET claimed_until = @Until, updated_at = @Now
@@ -100,7 +100,7 @@ internal sealed class SqlJobStore : IJobStore
 
     public async Task<bool> CompleteAsync(string jobId, string holder, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         return await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE jobs SET state = 'succeeded', claim_holder = NULL, claimed_until = NULL, updated_at = @Now
@@ -116,7 +116,7 @@ internal sealed class SqlJobStore : IJobStore
             throw new ArgumentOutOfRangeException(nameof(retryAfter), retryAfter, "A retry cannot be due in the past.");
         }
         var now = _time.GetUtcNow();
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<JobRow>(new CommandDefinition(
             $"""
             UPDATE jobs SET
@@ -133,7 +133,7 @@ internal sealed class SqlJobStore : IJobStore
     public async Task<bool> ReleaseAsync(string jobId, string holder, CancellationToken ct = default)
     {
         var now = _db.Time(_time.GetUtcNow());
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         return await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, next_attempt_at = @Now, claim_holder = NULL,

@@ -20,7 +20,7 @@ internal sealed class SqlUsageLedger : IUsageLedger
 
     public async Task<bool> AppendAsync(UsageCharge charge, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var c = await _db.OpenWriterAsync(ct).ConfigureAwait(false);
         var inserted = await c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO usage_charges(request_id, org_id, user_id, key_id, model, ms, period, at)

@@ -36,7 +36,7 @@ internal sealed class SqlPlatformStore : IPlatformStore
     public async Task CreateJobAsync(PlatformJob job, PlatformFile? firstFile, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         await using var tx = await _db.BeginSerializedAsync(c, JobScope(job.Id), ct);
         await c.ExecuteAsync(new CommandDefinition(
             $"""
@@ -59,7 +59,7 @@ internal sealed class SqlPlatformStore : IPlatformStore
     public async Task<AddFileOutcome> AddFileAsync(string jobId, string orgId, PlatformFile file, bool finalize, int maxFiles, DateTimeOffset now, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(file);
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         await using var tx = await _db.BeginSerializedAsync(c, JobScope(jobId), ct);
         var job = await GetAsync(c, tx, jobId, ct);
         if (job is null || job.OrgId != orgId)
@@ -93,7 +93,7 @@ internal sealed class SqlPlatformStore : IPlatformStore
     public async Task<bool> UpdateJobAsync(PlatformJob job, PlatformJobStatus expected, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         return await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE platform_jobs SET status = @Status, error_code = @ErrorCode, error_detail = @ErrorDetail, updated_at = @UpdatedAt,
@@ -105,7 +105,7 @@ internal sealed class SqlPlatformStore : IPlatformStore
     public async Task<bool> UpdateFileAsync(PlatformFile file, PlatformFileStatus expected, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(file);
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         return await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE platform_files SET status = @Status, duration_ms = @DurationMs, api_calls_charged = @ApiCallsCharged, error_code = @ErrorCode,
@@ -116,7 +116,7 @@ internal sealed class SqlPlatformStore : IPlatformStore
 
     public async Task<bool> UseTokenAsync(string jobId, string tokenHash, DateTimeOffset now, CancellationToken ct = default)
     {
-        await using var c = await _db.OpenConnectionAsync(ct);
+        await using var c = await _db.OpenWriterAsync(ct);
         return await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE platform_jobs SET token_used_at = @at, updated_at = @at

@@ -13,11 +13,36 @@ public sealed class CliAppTests
     {
         var run = await CliRunner.RunAsync(["--help"]);
         Assert.Equal(ExitCodes.Ok, run.ExitCode);
-        foreach (var command in new[] { "orgs", "users", "keys", "usage", "--url", "--admin-token", "--json" })
+        foreach (var command in new[] { "orgs", "users", "keys", "usage", "process", "dub", "stream", "--url", "--json", "Exit codes:" })
         {
             Assert.Contains(command, run.Stdout);
         }
         Assert.Empty(run.Stderr);
+    }
+
+    [Theory]
+    [InlineData("orgs", true)]
+    [InlineData("orgs list", true)]
+    [InlineData("orgs get", true)]
+    [InlineData("users disable", true)]
+    [InlineData("keys create", true)]
+    [InlineData("keys rotate", true)]
+    [InlineData("usage", true)]
+    [InlineData("usage export", true)]
+    [InlineData("admin-tokens list", true)]
+    [InlineData("process", false)]
+    [InlineData("batch", false)]
+    [InlineData("dub", false)]
+    [InlineData("stream", false)]
+    public async Task Run_EveryCommandsHelp_ListsItsExitCodes_AndTheAdminTokenOnlyWhereItIsUsed(string command, bool takesAdminToken)
+    {
+        var run = await CliRunner.RunAsync([.. command.Split(' '), "--help"]);
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Contains("Exit codes: 0 ", run.Stdout);
+        Assert.Contains("2 bad command line", run.Stdout);
+        Assert.Equal(takesAdminToken, run.Stdout.Contains("--admin-token", StringComparison.Ordinal));
+        Assert.Equal(!takesAdminToken || command == "usage", run.Stdout.Contains("--key", StringComparison.Ordinal));
     }
 
     [Fact]

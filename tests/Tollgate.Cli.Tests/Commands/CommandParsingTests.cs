@@ -20,7 +20,7 @@ public sealed class CommandParsingTests
     [InlineData("keys revoke key_1")]
     [InlineData("usage --org org_1")]
     [InlineData("usage --org org_1 --month 2025-02")]
-    [InlineData("--url http://localhost:9 --admin-token t --json orgs list")]
+    [InlineData("--url http://localhost:9 --json orgs list --admin-token t")]
     [InlineData("orgs list --url http://localhost:9 --admin-token t --json")]
     public void Parse_EveryCommand_HasNoErrors(string commandLine)
     {
@@ -69,7 +69,8 @@ public sealed class CommandParsingTests
     [Fact]
     public void Parse_GlobalOptions_AreAcceptedBeforeAndAfterTheCommand()
     {
-        var before = CliRunner.Parse("--json", "--url", "http://h:1", "--admin-token", "tok", "keys", "list", "--org", "o");
+        // --admin-token belongs to the admin commands: it follows the command's name, anywhere after it.
+        var before = CliRunner.Parse("--json", "--url", "http://h:1", "keys", "--admin-token", "tok", "list", "--org", "o");
         var after = CliRunner.Parse("keys", "list", "--org", "o", "--json", "--url", "http://h:1", "--admin-token", "tok");
         foreach (var parse in new[] { before, after })
         {
@@ -94,7 +95,7 @@ public sealed class CommandParsingTests
         var root = CliApp.BuildRootCommand(new CliContext(TextWriter.Null, TextWriter.Null, null,
             CliRunner.Environment((GlobalOptions.AdminTokenVariable, "super-secret-token"))));
         using var help = new StringWriter();
-        root.Parse(["--help"]).Invoke(new InvocationConfiguration { Output = help });
+        root.Parse(["keys", "--help"]).Invoke(new InvocationConfiguration { Output = help });
         Assert.Contains("TOLLGATE_ADMIN_TOKEN", help.ToString());
         Assert.DoesNotContain("super-secret-token", help.ToString());
     }

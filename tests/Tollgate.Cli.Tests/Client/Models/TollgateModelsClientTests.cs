@@ -178,7 +178,10 @@ public sealed class TollgateModelsClientTests
 
     private sealed record SentRequest(Uri Uri, string? ApiKey, string Body, long FileBytes);
 
-    /// <summary>Answers with the scripted responses in turn (the last one repeats), recording what each request carried.</summary>
+    /// <summary>
+    /// Answers with the scripted responses in turn (the last one repeats), recording what each request carried. The
+    /// account read the gate makes first (<c>GET /v1/me</c>) is answered 404, as a Models API without it would, and not recorded.
+    /// </summary>
     private sealed class ScriptedTransport(params Func<HttpRequestMessage, HttpResponseMessage>[] script) : HttpMessageHandler
     {
         private readonly List<SentRequest> _requests = [];
@@ -196,6 +199,12 @@ public sealed class TollgateModelsClientTests
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
+            if (request.Method == HttpMethod.Get && request.RequestUri!.AbsolutePath == "/v1/me")
+            {
+                var missing = Json(HttpStatusCode.NotFound, """{"detail": "Not Found", "code": "not_found"}""");
+                missing.RequestMessage = request;
+                return missing;
+            }
             var bytes = await request.Content!.ReadAsByteArrayAsync(cancellationToken);
             var body = Encoding.Latin1.GetString(bytes);
             var fileBytes = FilePartLength(request.Content!, bytes);
