@@ -22,7 +22,7 @@ internal static class DubbingJson
 }
 
 /// <summary><c>GET /v1/me</c>: who is calling and the organization's credits this month (credits are per organization).</summary>
-internal sealed record AccountDto(
+internal readonly record struct AccountDto(
     string UserId,
     string? UserName,
     string OrganizationId,
