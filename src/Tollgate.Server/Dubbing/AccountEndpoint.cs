@@ -15,7 +15,7 @@ namespace Tollgate.Server.Dubbing;
 /// </summary>
 internal sealed class AccountEndpoint(IServiceProvider services)
 {
-    private static readonly JsonTypeInfo<AccountDto> Type = (JsonTypeInfo<AccountDto>)DubbingJson.Options.GetTypeInfo(typeof(AccountDto));
+    private static readonly JsonTypeInfo<AccountDto> Type = DubbingJson.TypeInfo<AccountDto>();
 
     private DubbingRequests? _dubbing;
     private IIdentityStore? _identity;

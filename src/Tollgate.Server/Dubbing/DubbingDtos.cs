@@ -2,6 +2,7 @@ using Tollgate.Server.Http;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Tollgate.Dubbing;
 
 namespace Tollgate.Server.Dubbing;
@@ -19,6 +20,13 @@ internal static class DubbingJson
     };
 
     public static IResult Ok<T>(T body, int status = StatusCodes.Status200OK) => TypedResults.Json(body, Options, statusCode: status);
+
+    /// <summary>The serializer of <typeparamref name="T"/> under <see cref="Options"/> (which this makes read-only, as a first answer would).</summary>
+    public static JsonTypeInfo<T> TypeInfo<T>()
+    {
+        Options.MakeReadOnly(populateMissingResolver: true);
+        return (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
+    }
 }
 
 /// <summary><c>GET /v1/me</c>: who is calling and the organization's credits this month (credits are per organization).</summary>
