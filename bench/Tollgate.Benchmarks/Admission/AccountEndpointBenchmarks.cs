@@ -56,7 +56,7 @@ public class AccountEndpointBenchmarks
         var store = services.GetRequiredService<IIdentityStore>();
         var org = store.CreateOrganizationAsync("bench").GetAwaiter().GetResult();
         var user = store.CreateUserAsync(org.Id, "bench").GetAwaiter().GetResult();
-        _header = "Api-Key " + services.GetRequiredService<KeyIssuer>().IssueAsync(user, null, new Dictionary<string, ModelLimits>())
+        _header = "Api-Key " + services.GetRequiredService<KeyIssuer>().IssueAsync(user, null, new Dictionary<string, ModelLimits> { ["velma-2-stt-batch"] = new(1_000, 1_000) })
             .GetAwaiter().GetResult().Secret;
         _endpoint = ((IEndpointRouteBuilder)_app).DataSources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>()
             .Single(e => e.RoutePattern.RawText == "/v1/me" && e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods.Contains("GET") == true);
@@ -100,11 +100,16 @@ public class AccountEndpointBenchmarks
     private async Task<int> Run(AdmissionMiddleware pipeline, bool scoped)
     {
         var context = new DefaultHttpContext();
-        await using var scope = scoped ? _scopes.CreateAsyncScope() : default;
-        context.RequestServices = scoped ? scope.ServiceProvider : null!;
         context.Request.Method = HttpMethods.Get;
         context.Request.Headers.Authorization = _header;
         context.SetEndpoint(_endpoint);
+        if (!scoped)
+        {
+            await pipeline.Invoke(context);
+            return context.Response.StatusCode;
+        }
+        await using var scope = _scopes.CreateAsyncScope();
+        context.RequestServices = scope.ServiceProvider;
         await pipeline.Invoke(context);
         return context.Response.StatusCode;
     }
