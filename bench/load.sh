@@ -6,7 +6,8 @@
 #             of a fixed body (Tollgate.Benchmarks pipeline-server)        vs bare Kestrel serving the same body.
 #   stores    GET /v1/me on the embedded store (SQLite, in-process limits) vs on PostgreSQL + Redis vs bare Kestrel, in
 #             one run (PostgreSQL and Redis: throwaway ones from scripts/services, pinned to core 1 with the load
-#             generator; each line also gives the Redis commands per request, from INFO commandstats).
+#             generator; each line also gives the Redis commands per request, from INFO commandstats). With BEFORE_DLL
+#             (another build's Tollgate.Server.dll), that build on both stores too (before-store, before-distributed).
 #   nodes     GET /v1/me on PostgreSQL + Redis: one node vs two nodes (both on core 0, the same CPU as the one node)
 #             behind the load generator's round robin (connection i goes to node i mod 2); CPU and bytes are the
 #             nodes' sum.
@@ -120,6 +121,9 @@ start_server() {
     after)    taskset -c 0 env "${tollgate_env[@]}" "${probe[@]}" Tollgate__Upstreams__bench__Models__0=velma-2-stt-batch \
                 Tollgate__Upstreams__bench__Destinations__m__Address=$upstream_url Tollgate__Upstreams__bench__ApiKey=bench-upstream-key \
                 dotnet "$server_dll" --urls $url > /dev/null 2>&1 & ;;
+    # The stores scenario's before targets: another build of Tollgate.Server (BEFORE_DLL) on the same stores.
+    before-store) taskset -c 0 env "${tollgate_env[@]}" "${probe[@]}" dotnet "$BEFORE_DLL" --urls $url > /dev/null 2>&1 & ;;
+    before-distributed) taskset -c 0 env "${tollgate_env[@]}" "${distributed_env[@]}" "${probe[@]}" dotnet "$BEFORE_DLL" --urls $url > /dev/null 2>&1 & ;;
     before)   taskset -c 0 env "${tollgate_env[@]}" "${probe[@]}" Tollgate__Backends__velma-2-stt-batch__Url=$upstream_url \
                 Tollgate__Backends__velma-2-stt-batch__ApiKey=bench-upstream-key dotnet "$BEFORE_DLL" --urls $url > /dev/null 2>&1 & ;;
   esac
@@ -141,7 +145,7 @@ for run in $(seq 1 "$runs"); do
       me) path=/v1/me; targets="tollgate bare" ;;
       pipeline) path=/v1/pipeline; targets="pipeline bare" ;;
       platform) targets="models submit status" ;;
-      stores) path=/v1/me; targets="tollgate distributed bare" ;;
+      stores) path=/v1/me; targets="tollgate distributed bare${BEFORE_DLL:+ before-store before-distributed}" ;;
       nodes) path=/v1/me; targets="one two" ;;
       upstream) targets="direct yarp after${BEFORE_DLL:+ before}" ;;
       *) echo "unknown scenario $scenario" >&2; exit 2 ;;
@@ -176,7 +180,7 @@ for run in $(seq 1 "$runs"); do
       if [ "$scenario" = stores ] || [ "$scenario" = nodes ]; then
         extra=(--redis "$TOLLGATE_TEST_REDIS")
         case $target in
-          distributed) request=(--header "Authorization: Api-Key $key_pg") ;;
+          distributed|before-distributed) request=(--header "Authorization: Api-Key $key_pg") ;;
           one|two) server=distributed; request=(--header "Authorization: Api-Key $key_pg") ;;
         esac
       fi

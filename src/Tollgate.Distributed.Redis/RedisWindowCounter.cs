@@ -1,3 +1,7 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
 using StackExchange.Redis;
 using Tollgate.RateLimiting;
 
@@ -53,6 +57,17 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
         return out
         """;
 
+    private const int MaxCachedPartitions = 100_000;
+
+    // EVALSHA by the script's SHA-1 (as Redis names it): sent as is, where the script's text makes the client look its
+    // hash up per call and build a message list for a possible SCRIPT LOAD.
+    private static readonly byte[] ScriptHash = SHA1.HashData(Encoding.UTF8.GetBytes(Script));
+
+    // The counters' keys of each (rule set, user): rule sets are the policy's own, few and long-lived.
+    private readonly ConcurrentDictionary<RuleSet, ConcurrentDictionary<string, RedisKey[]>> _keys = new(ReferenceEqualityComparer.Instance);
+
+    // One allocation-free state machine per decision in flight (pooled), as the whole path above it is awaited per request.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<WindowDecision> TryAcquireAsync(string partition, RuleSet rules, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(partition);
@@ -65,28 +80,72 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
         var items = rules.Items;
         var nowTicks = FixedWindow.UnixTicks(time.GetUtcNow());
         var nowMs = nowTicks / TimeSpan.TicksPerMillisecond;
-        var redisKeys = new RedisKey[items.Length];
         var args = new RedisValue[2 + 3 * items.Length];
         args[0] = nowMs;
         for (var i = 0; i < items.Length; i++)
         {
             var rule = items[i];
-            redisKeys[i] = keys.Window(partition, rule.Name, rule.Window);
             args[1 + 3 * i] = FixedWindow.Index(nowTicks, rule.WindowTicks);
             args[2 + 3 * i] = rule.Limit;
             args[3 + 3 * i] = rule.WindowTicks / TimeSpan.TicksPerMillisecond;
         }
         args[^1] = GraceMs;
 
-        var result = (RedisResult[])(await RedisFailures.Guard(redis.GetDatabase().ScriptEvaluateAsync(Script, redisKeys, args)).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        // The script runs whether or not the caller is still there, so the wait is not cut short by the caller's token
+        // (Redis's own timeout bounds it): a token that can be cancelled would cost every request a registration.
+        RedisResult reply;
+        try
+        {
+            var database = redis.GetDatabase();
+            var redisKeys = KeysOf(partition, rules);
+            try
+            {
+                reply = await database.ScriptEvaluateAsync(ScriptHash, redisKeys, args).ConfigureAwait(false);
+            }
+            catch (RedisServerException noScript) when (noScript.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+            {
+                // Redis does not know the script (first use, restarted, failed over): EVAL runs it and loads it again.
+                reply = await database.ScriptEvaluateAsync(Script, redisKeys, args).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not StoreUnavailableException && RedisFailures.IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("Redis did not answer: " + ex.Message, ex);
+        }
+        return Decide(items, (RedisResult[])reply!, nowTicks);
+    }
+
+    private static WindowDecision Decide(RateRule[] items, RedisResult[] result, long nowTicks)
+    {
         var admitted = (long)result[0] == 1;
-        var counts = new long[items.Length];
-        var ends = new long[items.Length];
+        Span<long> counts = stackalloc long[items.Length];
+        Span<long> ends = stackalloc long[items.Length];
         for (var i = 0; i < items.Length; i++)
         {
             counts[i] = (long)result[1 + i];
             ends[i] = ((long)result[1 + items.Length + i] + 1) * items[i].WindowTicks;
         }
         return WindowVerdict.Decide(items, counts, ends, admitted, nowTicks);
+    }
+
+    private RedisKey[] KeysOf(string partition, RuleSet rules)
+    {
+        var byPartition = _keys.GetOrAdd(rules, static _ => new ConcurrentDictionary<string, RedisKey[]>(StringComparer.Ordinal));
+        if (byPartition.TryGetValue(partition, out var known))
+        {
+            return known;
+        }
+        var items = rules.Items;
+        var made = new RedisKey[items.Length];
+        for (var i = 0; i < items.Length; i++)
+        {
+            made[i] = keys.Window(partition, items[i].Name, items[i].Window);
+        }
+        if (byPartition.Count >= MaxCachedPartitions)
+        {
+            byPartition.Clear();
+        }
+        byPartition[partition] = made;
+        return made;
     }
 }

@@ -14,7 +14,7 @@ internal sealed record NewDub(string? Name, string? SourceLanguage, string? Targ
 internal sealed record NewVoice(string? Name, string? Language, string? Genre, string? Style, string? Description);
 
 /// <summary>An organization's credits in the current month.</summary>
-internal sealed record CreditBalance(int Allowance, long Used, int Left, MonthPeriod Period);
+internal readonly record struct CreditBalance(int Allowance, long Used, int Left, MonthPeriod Period);
 
 /// <summary>A call's answer: the changed dub or voice, or why nothing changed.</summary>
 internal readonly record struct DubbingResult<T>(T? Value, DubbingRefusal? Refusal) where T : class
@@ -44,12 +44,18 @@ internal sealed partial class DubbingRequests(IDubbingStore store, IBlobStore bl
 
     public static bool IsLanguageCode(string? value) => value is { Length: <= 35 } && LanguageCode().IsMatch(value);
 
-    public async Task<CreditBalance> BalanceAsync(string orgId, CancellationToken ct)
+    /// <summary>The organization's credits this month; completes synchronously (and allocates nothing) when the store's answer is cached.</summary>
+    public ValueTask<CreditBalance> BalanceAsync(string orgId, CancellationToken ct)
     {
         var period = MonthPeriod.Current(time);
-        var used = await store.CreditsUsedAsync(orgId, period, ct);
-        return new CreditBalance(options.MonthlyCredits, used, DubbingCredits.Left(options.MonthlyCredits, used), period);
+        var used = store.CreditsUsedAsync(orgId, period, ct);
+        return used.IsCompletedSuccessfully ? new ValueTask<CreditBalance>(Balance(used.Result, period)) : BalanceAfterAsync(used, period);
     }
+
+    private async ValueTask<CreditBalance> BalanceAfterAsync(Task<long> used, MonthPeriod period) => Balance(await used, period);
+
+    private CreditBalance Balance(long used, MonthPeriod period) =>
+        new(options.MonthlyCredits, used, DubbingCredits.Left(options.MonthlyCredits, used), period);
 
     // ---- dubs -------------------------------------------------------------------------------------------------
 

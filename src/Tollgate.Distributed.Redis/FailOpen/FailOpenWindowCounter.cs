@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tollgate.RateLimiting;
 
 namespace Tollgate.Distributed.Redis.FailOpen;
@@ -5,6 +6,7 @@ namespace Tollgate.Distributed.Redis.FailOpen;
 /// <summary>Rate windows in Redis, or in this node's memory while Redis does not answer (each node then counts alone).</summary>
 internal sealed class FailOpenWindowCounter(IWindowCounter redis, IWindowCounter local, FailOpenGuard guard) : IWindowCounter
 {
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<WindowDecision> TryAcquireAsync(string partition, RuleSet rules, CancellationToken cancellationToken = default)
     {
         try

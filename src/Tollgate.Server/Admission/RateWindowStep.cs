@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Globalization;
 using Tollgate.Observability;
 using Tollgate.RateLimiting;
@@ -27,6 +28,8 @@ internal sealed class RateWindowStep(RateLimitPolicy policy, IWindowCounter coun
             : JudgeAsync(context, feature, pending);
     }
 
+    // Pooled: on a shared store (Redis) every request waits here.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Rejection?> JudgeAsync(HttpContext context, AdmissionFeature feature, ValueTask<WindowDecision> pending) =>
         Judge(context, feature, await pending.ConfigureAwait(false));
 

@@ -18,8 +18,8 @@ internal sealed class CachingIdentityStore : IIdentityStore
     private readonly IIdentityStore _inner;
     private readonly TimeProvider _time;
     private readonly ICacheInvalidation _invalidation;
-    private readonly ConcurrentDictionary<string, Organization> _organizations = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (User User, long CheckedAt)> _users = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<Organization?>> _organizations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (Task<User?> User, long CheckedAt)> _users = new(StringComparer.Ordinal);
 
     public CachingIdentityStore(IIdentityStore inner, TimeProvider time, ICacheInvalidation invalidation)
     {
@@ -39,32 +39,35 @@ internal sealed class CachingIdentityStore : IIdentityStore
         });
     }
 
-    public async Task<Organization?> GetOrganizationAsync(string orgId, CancellationToken ct = default)
+    // A hit answers with the completed task kept in the cache: no allocation, no state machine.
+    public Task<Organization?> GetOrganizationAsync(string orgId, CancellationToken ct = default) =>
+        _organizations.TryGetValue(orgId, out var cached) ? cached : ReadOrganizationAsync(orgId, ct);
+
+    private async Task<Organization?> ReadOrganizationAsync(string orgId, CancellationToken ct)
     {
-        if (_organizations.TryGetValue(orgId, out var cached))
-        {
-            return cached;
-        }
         var found = await _inner.GetOrganizationAsync(orgId, ct).ConfigureAwait(false);
         if (found is not null)
         {
-            Remember(_organizations, orgId, found);
+            Remember(_organizations, orgId, Task.FromResult<Organization?>(found));
         }
         return found;
     }
 
-    public async Task<User?> GetUserAsync(string userId, CancellationToken ct = default)
+    public Task<User?> GetUserAsync(string userId, CancellationToken ct = default)
     {
         var trust = _invalidation.IsDelivering ? KeyAuthenticator.TrustWhileDelivering : KeyAuthenticator.RevalidateAfter;
-        if (_users.TryGetValue(userId, out var cached) && _time.GetElapsedTime(cached.CheckedAt) < trust)
-        {
-            return cached.User;
-        }
+        return _users.TryGetValue(userId, out var cached) && _time.GetElapsedTime(cached.CheckedAt) < trust
+            ? cached.User
+            : ReadUserAsync(userId, ct);
+    }
+
+    private async Task<User?> ReadUserAsync(string userId, CancellationToken ct)
+    {
         var checkedAt = _time.GetTimestamp();
         var found = await _inner.GetUserAsync(userId, ct).ConfigureAwait(false);
         if (found is not null)
         {
-            Remember(_users, userId, (found, checkedAt));
+            Remember(_users, userId, (Task.FromResult<User?>(found), checkedAt));
         }
         return found;
     }

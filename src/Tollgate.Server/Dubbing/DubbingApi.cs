@@ -25,7 +25,7 @@ internal static class DubbingApi
     public static IEndpointRouteBuilder MapDubbingApi(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/v1").WithTags("Dubbing").RequireAdmission(new AdmissionMetadata(Surface.Dubbing));
-        v1.MapGet("/me", GetAccount).WithName("Dubbing_GetAccount").Authenticated()
+        v1.MapGet("/me", (Func<HttpContext, Task>)new AccountEndpoint(app.ServiceProvider).GetAsync).WithName("Dubbing_GetAccount").Authenticated()
             .WithSummary("The caller's account: user, organization, the organization's credits this month, and the key's models with their concurrency and monthly audio hours.")
             .Produces<AccountDto>();
         v1.MapGet("/voices", ListVoices).WithName("Dubbing_ListVoices").Authenticated()
@@ -67,7 +67,7 @@ internal static class DubbingApi
     private static RouteHandlerBuilder Authenticated(this RouteHandlerBuilder endpoint) =>
         endpoint.Produces<ErrorBody>(StatusCodes.Status401Unauthorized).Produces<ErrorBody>(StatusCodes.Status429TooManyRequests);
 
-    private static Principal Caller(HttpContext context) =>
+    internal static Principal Caller(HttpContext context) =>
         context.Features.Get<AdmissionFeature>()?.Principal
         ?? throw new InvalidOperationException("The Dubbing API is only reached through admission: call app.UseAdmission() before app.MapDubbingApi().");
 
@@ -91,17 +91,6 @@ internal static class DubbingApi
     }
 
     // ---- account and voices -------------------------------------------------------------------------------------
-
-    private static async Task<IResult> GetAccount(HttpContext context, DubbingRequests dubbing, IIdentityStore identity, CancellationToken ct)
-    {
-        var caller = Caller(context);
-        var org = await identity.GetOrganizationAsync(caller.OrgId, ct);
-        var user = await identity.GetUserAsync(caller.UserId, ct);
-        var balance = await dubbing.BalanceAsync(caller.OrgId, ct);
-        return DubbingJson.Ok(new AccountDto(caller.UserId, user?.Name, caller.OrgId, org?.Name, caller.KeyId, balance.Allowance, balance.Used,
-            balance.Left, balance.Period.ToString(), balance.Period.End,
-            caller.Key.Models.OrderBy(m => m.Key, StringComparer.Ordinal).ToDictionary(m => m.Key, m => new AccountModelDto(m.Value.Concurrency, m.Value.MonthlyAudioHours))));
-    }
 
     private static async Task<IResult> ListVoices(HttpContext context, IDubbingStore store, CancellationToken ct)
     {

@@ -2,6 +2,7 @@ using Tollgate.Server.Http;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Tollgate.Dubbing;
 
 namespace Tollgate.Server.Dubbing;
@@ -19,6 +20,13 @@ internal static class DubbingJson
     };
 
     public static IResult Ok<T>(T body, int status = StatusCodes.Status200OK) => TypedResults.Json(body, Options, statusCode: status);
+
+    /// <summary>The serializer of <typeparamref name="T"/> under <see cref="Options"/> (which this makes read-only, as a first answer would).</summary>
+    public static JsonTypeInfo<T> TypeInfo<T>()
+    {
+        Options.MakeReadOnly(populateMissingResolver: true);
+        return (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
+    }
 }
 
 /// <summary>
@@ -26,7 +34,7 @@ internal static class DubbingJson
 /// calling key's entitlements (<c>models</c>: per model its concurrency limit and monthly audio hours), which a client
 /// reads to size its concurrency gate.
 /// </summary>
-internal sealed record AccountDto(
+internal readonly record struct AccountDto(
     string UserId,
     string? UserName,
     string OrganizationId,
