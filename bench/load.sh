@@ -20,6 +20,11 @@
 #             (Tollgate with Tollgate:Upstreams, this tree) and, when BEFORE_DLL names another build's Tollgate.Server.dll,
 #             before (that build, Tollgate:Backends:{model}:Url). CPU and bytes per request are the gateway's (direct:
 #             the model server's).
+#   upstream-small  the same three (four) targets with a GET-sized request: a 30 ms WAV (1 KB) as multipart.
+#   upstream-ws     the WebSocket relay's per-frame latency (Tollgate.Benchmarks ws-latency): CONNECTIONS real-time
+#             streams of 640-byte frames every 20 ms, each echoed by the model server; direct, plain YARP, Tollgate
+#             (velma-2-stt-streaming, s16le, metered as it passes). Prints the echo's p50/p99 and the gateway's CPU and
+#             bytes per frame.
 # Every line reports the server's CPU µs and GC-allocated bytes per request (its own counters: /proc and a startup
 # hook, see bench/Tollgate.Benchmarks/Load/AllocationProbe.cs). With PROFILE_DIR set, each run also leaves there the
 # server's allocation profile of the measured window (<run>-<scenario>-<target>.txt, types by sampled bytes).
@@ -92,6 +97,13 @@ for i in range(n):
     samples += struct.pack('<h', int(8000 * math.sin(2 * math.pi * 220 * t)) if (t % 4) < 2.5 else 0)
 wav = b'RIFF' + struct.pack('<I', 36 + len(samples)) + b'WAVEfmt ' + struct.pack('<IHHIIHH', 16, 1, 1, 16000, 32000, 2, 16) + b'data' + struct.pack('<I', len(samples)) + bytes(samples)
 open(f'{d}/upload30.multipart', 'wb').write(b'--tollgatebench\r\nContent-Disposition: form-data; name="upload_file"; filename="bench.wav"\r\nContent-Type: audio/wav\r\n\r\n' + wav + b'\r\n--tollgatebench--\r\n')
+# The upstream-small scenario's: 30 ms (1 KB) of the same.
+n = 480
+samples = bytearray()
+for i in range(n):
+    samples += struct.pack('<h', int(8000 * math.sin(2 * math.pi * 220 * i / 16000)))
+wav = b'RIFF' + struct.pack('<I', 36 + len(samples)) + b'WAVEfmt ' + struct.pack('<IHHIIHH', 16, 1, 1, 16000, 32000, 2, 16) + b'data' + struct.pack('<I', len(samples)) + bytes(samples)
+open(f'{d}/upload-small.multipart', 'wb').write(b'--tollgatebench\r\nContent-Disposition: form-data; name="upload_file"; filename="bench.wav"\r\nContent-Type: audio/wav\r\n\r\n' + wav + b'\r\n--tollgatebench--\r\n')
 PY
 kill $first; wait $first 2>/dev/null || true
 
@@ -118,7 +130,7 @@ start_server() {
     # The model server, on the load generator's core; the gateway in front of it on core 0.
     model)    taskset -c 1 dotnet "$bench_dll" bare-server --urls $url > /dev/null 2>&1 & ;;
     yarp)     taskset -c 0 env "${probe[@]}" dotnet "$bench_dll" yarp-server --urls $url --upstream $upstream_url > /dev/null 2>&1 & ;;
-    after)    taskset -c 0 env "${tollgate_env[@]}" "${probe[@]}" Tollgate__Upstreams__bench__Models__0=velma-2-stt-batch \
+    after)    taskset -c 0 env "${tollgate_env[@]}" "${probe[@]}" Tollgate__Upstreams__bench__Models__0=velma-2-stt-batch Tollgate__Upstreams__bench__Models__1=velma-2-stt-streaming \
                 Tollgate__Upstreams__bench__Destinations__m__Address=$upstream_url Tollgate__Upstreams__bench__ApiKey=bench-upstream-key \
                 dotnet "$server_dll" --urls $url > /dev/null 2>&1 & ;;
     # The stores scenario's before targets: another build of Tollgate.Server (BEFORE_DLL) on the same stores.
@@ -147,15 +159,18 @@ for run in $(seq 1 "$runs"); do
       platform) targets="models submit status" ;;
       stores) path=/v1/me; targets="tollgate distributed bare${BEFORE_DLL:+ before-store before-distributed}" ;;
       nodes) path=/v1/me; targets="one two" ;;
-      upstream) targets="direct yarp after${BEFORE_DLL:+ before}" ;;
+      upstream|upstream-small) targets="direct yarp after${BEFORE_DLL:+ before}" ;;
+      upstream-ws) targets="direct yarp after" ;;
       *) echo "unknown scenario $scenario" >&2; exit 2 ;;
     esac
     for target in $targets; do
       server=$target
       request=(--header "Authorization: Api-Key $key")
-      if [ "$scenario" = upstream ]; then
+      if [ "$scenario" = upstream ] || [ "$scenario" = upstream-small ] || [ "$scenario" = upstream-ws ]; then
         path=/api/velma-2-stt-batch
-        request=(--header "X-API-Key: $key" --body "$data/upload30.multipart" --content-type "multipart/form-data; boundary=tollgatebench")
+        upload=$data/upload30.multipart
+        [ "$scenario" = upstream-small ] && upload=$data/upload-small.multipart
+        request=(--header "X-API-Key: $key" --body "$upload" --content-type "multipart/form-data; boundary=tollgatebench")
         if [ "$target" = direct ]; then
           # The model server alone, on core 0 where the gateway runs in the other targets: what forwarding adds is the difference.
           server=bare
@@ -185,6 +200,16 @@ for run in $(seq 1 "$runs"); do
         esac
       fi
       start_server $server "$run-$scenario-$target"
+      if [ "$scenario" = upstream-ws ]; then
+        case $target in direct|yarp) wait_up $url/v1/me ;; *) wait_up $url/docs ;; esac
+        result=$(taskset -c 1 dotnet "$bench_dll" ws-latency \
+          "ws://127.0.0.1:$port/api/velma-2-stt-streaming?api_key=$key&audio_format=s16le&sample_rate=16000&num_channels=1" \
+          --connections "$connections" --warmup "${WARMUP:-40}" --seconds "${SECONDS_MEASURED:-20}" --server-pid "$pid" --alloc-socket "$socket")
+        echo "run=$run scenario=$scenario target=$target $result"
+        kill $pid; wait $pid 2>/dev/null || true
+        if [ -f "$data/model.pid" ]; then kill "$(cat "$data/model.pid")" 2>/dev/null || true; rm -f "$data/model.pid"; sleep 0.5; fi
+        continue
+      fi
       wait_up $url${path:-/docs}
       if [ "$target" = two ]; then
         start_second

@@ -9,7 +9,8 @@ public static class Program
     /// BenchmarkDotNet's switcher, plus four modes for the load runs of <c>bench/load.sh</c>:
     /// <c>load &lt;url&gt; [options]</c> (the load generator) and <c>bare-server --urls &lt;url&gt;</c> (the baseline endpoint) and
     /// <c>pipeline-server --urls &lt;url&gt;</c> (Tollgate with an admission-only endpoint) and
-    /// <c>yarp-server --urls &lt;url&gt; --upstream &lt;url&gt;</c> (plain YARP in front of a model server).
+    /// <c>yarp-server --urls &lt;url&gt; --upstream &lt;url&gt;</c> (plain YARP in front of a model server) and
+    /// <c>ws-latency &lt;ws-url&gt;</c> (the WebSocket relay's per-frame latency, <see cref="FrameLatency"/>).
     /// </summary>
     public static async Task<int> Main(string[] args)
     {
@@ -17,6 +18,8 @@ public static class Program
         {
             case "load":
                 return await LoadGenerator.RunAsync(args[1..]);
+            case "ws-latency":
+                return await FrameLatency.RunAsync(args[1..]);
             case "backlog":
                 return await BacklogScenario.RunAsync(args[1..]);
             case "pipeline-server":

@@ -42,6 +42,37 @@ public static class BareServer
             context.Response.ContentType = "application/json";
             await context.Response.Body.WriteAsync(answer);
         });
+        // The model server's stream: every binary frame is echoed back at once (the per-frame latency probe's far end).
+        app.UseWebSockets();
+        app.MapGet("/api/{model}", async (HttpContext context) =>
+        {
+            if (!context.WebSockets.IsWebSocketRequest)
+            {
+                context.Response.StatusCode = 400;
+                return;
+            }
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            var frame = new byte[64 * 1024];
+            try
+            {
+                while (true)
+                {
+                    var result = await socket.ReceiveAsync(frame, context.RequestAborted);
+                    if (result.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+                    {
+                        await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                        return;
+                    }
+                    if (result.MessageType == System.Net.WebSockets.WebSocketMessageType.Binary)
+                    {
+                        await socket.SendAsync(frame.AsMemory(0, result.Count), System.Net.WebSockets.WebSocketMessageType.Binary, true, context.RequestAborted);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or OperationCanceledException or IOException)
+            {
+            }
+        });
         await app.RunAsync();
     }
 }

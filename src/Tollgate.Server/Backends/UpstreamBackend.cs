@@ -55,6 +55,8 @@ internal sealed partial class UpstreamBackend(UpstreamCatalog catalog, UpstreamR
             return BatchOutcome.Failed;
         }
         var requestId = context.Features.Get<AdmissionFeature>()?.Call?.RequestId ?? context.TraceIdentifier;
+        // Tollgate's own headers (the rate-limit ones admission wrote): what an answer Tollgate writes instead of the upstream's keeps.
+        var own = OwnHeaders(context.Response.Headers);
         DestinationState? refused = null;
         for (var attempt = 0; ; attempt++)
         {
@@ -67,9 +69,23 @@ internal sealed partial class UpstreamBackend(UpstreamCatalog catalog, UpstreamR
                 return BatchOutcome.Failed;
             }
             var transformer = new UpstreamTransformer(route.ApiKey, requestId);
+            // The upload's deadline (408 when its body has not all arrived in time) cancels the call as the client's going away would.
             var error = await forwarder.SendAsync(context, pick.Address, pick.Model.HttpClient,
-                pick.Model.Config.HttpRequest ?? ForwarderRequestConfig.Empty, transformer);
-            router.Report(context, pick);
+                pick.Model.Config.HttpRequest ?? ForwarderRequestConfig.Empty, transformer, body.Deadline);
+            router.Report(context, pick, answeredFailure: transformer.RefusedStatus is not null);
+            if (body.Refusal is { } refusal)
+            {
+                // The body broke a rule as it passed (a part after the file, the file's size): its end never went upstream.
+                await ReplaceAnswerAsync(context, own, refusal.Status, refusal.Code, refusal.Detail);
+                return BatchOutcome.Failed;
+            }
+            if (body.DeadlinePassed && !context.RequestAborted.IsCancellationRequested)
+            {
+                context.Response.Headers.Connection = "close";
+                var late = BatchUpload.TimedOut(body.DeadlineText ?? "its deadline");
+                await ReplaceAnswerAsync(context, own, late.Status, late.Code, late.Detail, keep: "Connection");
+                return BatchOutcome.Failed;
+            }
             if (error == ForwarderError.None && transformer.RefusedStatus is null)
             {
                 return context.Response.StatusCode is >= 200 and < 300 ? new BatchOutcome(true, durationMs) : BatchOutcome.Failed;
@@ -81,7 +97,7 @@ internal sealed partial class UpstreamBackend(UpstreamCatalog catalog, UpstreamR
             if (transformer.RefusedStatus is { } status)
             {
                 LogUpstreamAnswered(logger, model.Name, pick.Destination.DestinationId, status);
-                await ApiError.WriteAsync(context, StatusCodes.Status502BadGateway, ErrorCodes.UpstreamError,
+                await ReplaceAnswerAsync(context, own, StatusCodes.Status502BadGateway, ErrorCodes.UpstreamError,
                     $"The model server failed to process the request (it answered {status}). Please try again.");
                 return BatchOutcome.Failed;
             }
@@ -100,12 +116,59 @@ internal sealed partial class UpstreamBackend(UpstreamCatalog catalog, UpstreamR
                 continue;
             }
             var timedOut = error is ForwarderError.RequestTimedOut || context.Response.StatusCode == StatusCodes.Status504GatewayTimeout;
-            await ApiError.WriteAsync(context,
+            await ReplaceAnswerAsync(context, own,
                 timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway,
                 timedOut ? ErrorCodes.UpstreamTimeout : ErrorCodes.UpstreamUnavailable,
                 timedOut ? "The model server did not answer in time. Please try again." : "Unable to complete the request. Please try again.");
             return BatchOutcome.Failed;
         }
+    }
+
+    /// <summary>The response headers Tollgate set before forwarding (none of them the upstream's), or null when there are none.</summary>
+    private static KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[]? OwnHeaders(IHeaderDictionary headers)
+    {
+        if (headers.Count == 0)
+        {
+            return null;
+        }
+        var own = new KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[headers.Count];
+        var i = 0;
+        foreach (var header in headers)
+        {
+            own[i++] = header;
+        }
+        return own;
+    }
+
+    /// <summary>
+    /// Answers in the error shape instead of the upstream: its status line, headers and any part of its answer the
+    /// settlement gate holds unsent give way (Tollgate's own headers, <paramref name="own"/>, stay). An answer that has
+    /// already started going out cannot be replaced: the client's response is aborted, so it is never seen complete.
+    /// </summary>
+    private static Task ReplaceAnswerAsync(HttpContext context, KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[]? own,
+        int status, string code, string detail, string? keep = null)
+    {
+        if (context.Response.HasStarted)
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        }
+        var headers = context.Response.Headers;
+        var kept = keep is not null && headers.TryGetValue(keep, out var value) ? value : default;
+        headers.Clear();
+        foreach (var (name, values) in own ?? [])
+        {
+            headers[name] = values;
+        }
+        if (keep is not null && kept.Count > 0)
+        {
+            headers[keep] = kept;
+        }
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseFeature>() is { } response)
+        {
+            response.ReasonPhrase = null;
+        }
+        return ApiError.WriteAsync(context, status, code, detail);
     }
 
     /// <summary>The Models API batch call as a multipart body: the file (streamed from where it lies) and the form fields.</summary>

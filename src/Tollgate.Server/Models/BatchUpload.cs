@@ -22,7 +22,7 @@ internal sealed class BatchUpload : IAsyncDisposable
     public const long MaxRequestBytes = MaxFileBytes + MaxOverheadBytes;
 
     internal const int MaxFieldBytes = 1024 * 1024;
-    private const int MaxFields = 64;
+    internal const int MaxFields = 64;
 
     private BatchUpload(FileStream? file, string? fileName, long length, Dictionary<string, string> fields)
     {
@@ -104,8 +104,7 @@ internal sealed class BatchUpload : IAsyncDisposable
                     var value = await ReadFieldAsync(section.Body, ct);
                     if (value is null)
                     {
-                        return (null, new Rejection(StatusCodes.Status400BadRequest, CloseCodes.InvalidParameters, ErrorCodes.InvalidRequest,
-                            $"Form field '{name}' is larger than {MaxFieldBytes / 1024} KB."));
+                        return (null, FieldTooLarge(name));
                     }
                     fields.TryAdd(name, value);
                 }
@@ -250,7 +249,10 @@ internal sealed class BatchUpload : IAsyncDisposable
     internal static Rejection TimedOut(string allowed) => new(StatusCodes.Status408RequestTimeout, CloseCodes.InvalidParameters, ErrorCodes.UploadTimeout,
         $"The upload did not arrive within {allowed}. Send it again over a faster link, or send a smaller file.");
 
-    private static Rejection InvalidRequest() => new(StatusCodes.Status400BadRequest, CloseCodes.InvalidParameters, ErrorCodes.InvalidRequest,
+    internal static Rejection FieldTooLarge(string name) => new(StatusCodes.Status400BadRequest, CloseCodes.InvalidParameters, ErrorCodes.InvalidRequest,
+        $"Form field '{name}' is larger than {MaxFieldBytes / 1024} KB.");
+
+    internal static Rejection InvalidRequest() => new(StatusCodes.Status400BadRequest, CloseCodes.InvalidParameters, ErrorCodes.InvalidRequest,
         "Invalid request.");
 
     internal static Rejection MissingUploadFile() => new(StatusCodes.Status422UnprocessableEntity, CloseCodes.InvalidParameters, ErrorCodes.MissingField,

@@ -42,7 +42,7 @@ internal static class UploadHead
         request.Body = replay;
 
         var allowed = deadline?.Options.DeadlineFor(request.ContentLength ?? size.MaxRequestBytes);
-        using var timeout = allowed is { } limit ? new CancellationTokenSource(limit, deadline!.Value.Time) : null;
+        var timeout = allowed is { } limit ? new CancellationTokenSource(limit, deadline!.Value.Time) : null;
         using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, timeout.Token);
         var ct = linked?.Token ?? context.RequestAborted;
 
@@ -80,6 +80,10 @@ internal static class UploadHead
                 {
                     prefix = null; // the upload returns it
                     context.Response.RegisterForDispose(decided);
+                    // The rest streams through under the spooled path's rules, and within the same deadline.
+                    replay.Enforce(new UploadTail(boundary, fields), request.ContentLength, timeout,
+                        allowed is { } given ? deadline!.Value.Options.Describe(given) : null);
+                    timeout = null;
                 }
                 break;
             }
@@ -103,6 +107,7 @@ internal static class UploadHead
             {
                 ArrayPool<byte>.Shared.Return(prefix);
             }
+            timeout?.Dispose();
         }
         if (decided is null)
         {
@@ -228,7 +233,7 @@ internal sealed class StreamedUpload : IDisposable
     /// <summary>Lower-case extension without the dot, or "".</summary>
     public string Extension => Path.GetExtension(FileName ?? "").TrimStart('.').ToLowerInvariant();
 
-    /// <summary>The form fields sent before the file (those after it go upstream unread).</summary>
+    /// <summary>The form fields sent before the file (those after it go upstream unread, checked as they pass: <see cref="UploadTail"/>).</summary>
     public IReadOnlyDictionary<string, string> Fields { get; }
 
     /// <summary>The probe of the beginning: with the file's longest possible length, or its exact one when it all came.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Tollgate.Server.Admission;
 
 namespace Tollgate.Server.Models;
 
@@ -16,8 +17,30 @@ internal sealed class UploadReplay : Stream
     private int _replayed;
     private long _position;
     private BoundaryScan? _scan;
+    private UploadTail? _tail;
+    private long? _length;
+    private CancellationTokenSource? _deadline;
+    private bool _ended;
 
     public UploadReplay(Stream inner) => _inner = inner;
+
+    /// <summary>
+    /// Why the body was refused as it passed (the parts after the file broke a rule of the spooled path, the file
+    /// outgrew its limit): its last bytes were never handed out, so whoever read it saw a body that broke off.
+    /// </summary>
+    public Rejection? Refusal { get; private set; }
+
+    /// <summary>
+    /// Cancelled when the upload's deadline passes before its last byte arrived (<see cref="UploadOptions"/>); never once
+    /// it has all arrived. <see cref="CancellationToken.None"/> without a deadline.
+    /// </summary>
+    public CancellationToken Deadline => _deadline?.Token ?? CancellationToken.None;
+
+    /// <summary>The deadline in words, for the 408's detail.</summary>
+    public string? DeadlineText { get; private set; }
+
+    /// <summary>Whether the deadline passed before the upload had all arrived.</summary>
+    public bool DeadlinePassed => _deadline is { IsCancellationRequested: true } && !_ended;
 
     /// <summary>How many bytes were recorded (the beginning read so far).</summary>
     public int Recorded => _count;
@@ -36,6 +59,19 @@ internal sealed class UploadReplay : Stream
     {
         _replaying = true;
         _scan = scan;
+    }
+
+    /// <summary>
+    /// Streams the body through under the spooled path's rules: the file no longer than its limit, the parts after it
+    /// checked (<see cref="UploadTail"/>) before the body's last byte is handed out, and the whole body arrived before
+    /// <paramref name="deadline"/> fires (which the replay then owns and disposes).
+    /// </summary>
+    public void Enforce(UploadTail tail, long? contentLength, CancellationTokenSource? deadline, string? deadlineText)
+    {
+        DeadlineText = deadlineText;
+        _tail = tail;
+        _length = contentLength;
+        _deadline = deadline;
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
@@ -57,7 +93,44 @@ internal sealed class UploadReplay : Stream
         {
             count = await _inner.ReadAsync(buffer, cancellationToken);
         }
-        _scan?.Feed(buffer.Span[..count], _position);
+        // A zero-byte read (YARP waits for data with one) is not the end; 0 for a real buffer is.
+        var ended = (count == 0 && !buffer.IsEmpty) || (count > 0 && _position + count == _length);
+        if (_scan is { } scan)
+        {
+            var chunk = buffer.Span[..count];
+            var known = scan.Found is not null;
+            scan.Feed(chunk, _position);
+            if (_tail is { } tail && Refusal is null)
+            {
+                if (scan.Found is { } end)
+                {
+                    // What follows the file part's closing delimiter: kept (small) to be checked at the end.
+                    var from = known ? _position : end + scan.DelimiterLength;
+                    if (from < _position + count && !tail.Append(chunk[(int)Math.Max(0, from - _position)..]))
+                    {
+                        Refusal = UploadTail.TooLong();
+                    }
+                }
+                else if (_position + count - scan.Start > BatchUpload.MaxFileBytes)
+                {
+                    Refusal = BatchUpload.TooLarge(UploadLimits.ModelsApi);
+                }
+                if (Refusal is null && ended)
+                {
+                    Refusal = scan.Found is null ? UploadTail.Malformed() : await tail.CheckAsync(cancellationToken);
+                }
+                if (Refusal is not null)
+                {
+                    throw new UploadRefusedException(Refusal.Value);
+                }
+            }
+        }
+        if (ended)
+        {
+            // All of it arrived: the deadline no longer applies (the upstream's answer has its own timeout).
+            _ended = true;
+            _deadline?.CancelAfter(Timeout.InfiniteTimeSpan);
+        }
         _position += count;
         return count;
     }
@@ -82,6 +155,11 @@ internal sealed class UploadReplay : Stream
 
     protected override void Dispose(bool disposing)
     {
+        if (disposing)
+        {
+            _tail?.Dispose();
+            _deadline?.Dispose();
+        }
         if (disposing && _recorded.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(_recorded);
@@ -102,6 +180,12 @@ internal sealed class UploadReplay : Stream
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
+/// <summary>The body was refused as it streamed through (<see cref="UploadReplay.Refusal"/>): it breaks off here.</summary>
+internal sealed class UploadRefusedException(Rejection refusal) : IOException(refusal.Detail)
+{
+    public Rejection Refusal => refusal;
+}
+
 /// <summary>
 /// Finds the first multipart delimiter (<c>CRLF--boundary</c>) at or after <see cref="Start"/> in bytes fed in order
 /// with their offsets, across the edges of the chunks: where the file part that starts at <see cref="Start"/> ends.
@@ -113,6 +197,8 @@ internal sealed class BoundaryScan(byte[] delimiter, long start)
     private long _carryOffset;
 
     public long Start => start;
+
+    public int DelimiterLength => delimiter.Length;
 
     /// <summary>The offset where the delimiter begins, once it passed.</summary>
     public long? Found { get; private set; }

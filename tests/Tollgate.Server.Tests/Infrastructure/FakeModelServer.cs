@@ -124,6 +124,8 @@ public sealed class FakeModelServer : IAsyncDisposable
         {
             case FakeBehavior.Fail:
                 context.Response.StatusCode = 500;
+                context.Response.Headers["X-Upstream"] = Name;
+                context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseFeature>()!.ReasonPhrase = "Upstream Melted";
                 await context.Response.WriteAsync("{\"detail\":\"boom\"}");
                 return;
             case FakeBehavior.Hang:
@@ -138,6 +140,7 @@ public sealed class FakeModelServer : IAsyncDisposable
                 return;
             case FakeBehavior.Drop:
                 context.Response.ContentLength = 10_000;
+                context.Response.Headers["X-Upstream"] = Name;
                 await context.Response.WriteAsync("{\"text\":\"");
                 await context.Response.Body.FlushAsync();
                 // Let the fragment reach the gateway before the drop, so the broken-off answer is what it has to handle.

@@ -64,7 +64,10 @@ internal sealed record ActiveHealthOptions
     public string? Policy { get; set; }
 }
 
-/// <summary>Requests that fail at the transport (refused, reset, timed out) take a destination out for <see cref="ReactivationPeriod"/>.</summary>
+/// <summary>
+/// Requests that fail at the transport (refused, reset, timed out) or are answered 5xx take a destination out for
+/// <see cref="ReactivationPeriod"/> once they are more than YARP's failure rate of its recent calls.
+/// </summary>
 internal sealed record PassiveHealthOptions
 {
     public bool Enabled { get; set; }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Model;
@@ -55,15 +56,45 @@ internal sealed class UpstreamRouter
             ? policy
             : _balancers[LoadBalancingPolicies.PowerOfTwoChoices];
 
-    /// <summary>The outcome of a call forwarded to <paramref name="pick"/> (its <c>IForwarderErrorFeature</c>), for the cluster's passive health policy.</summary>
-    public void Report(HttpContext context, Pick pick)
+    /// <summary>
+    /// The outcome of a call forwarded to <paramref name="pick"/>, for the cluster's passive health policy: a transport
+    /// failure (YARP's <c>IForwarderErrorFeature</c>), or, with <paramref name="answeredFailure"/>, an answer the
+    /// destination gave that Tollgate does not pass on (a 5xx). YARP's <c>TransportFailureRate</c> policy reads only
+    /// the error feature, so a 5xx is reported to it as a failed request (<see cref="ForwarderError.Request"/>: the
+    /// destination did not give a usable answer), for the duration of the report only.
+    /// </summary>
+    public void Report(HttpContext context, Pick pick, bool answeredFailure = false)
     {
         var options = pick.Cluster.Model.Config.HealthCheck?.Passive;
-        if (options?.Enabled == true
-            && _passive.TryGetValue(options.Policy ?? HealthCheckConstants.PassivePolicy.TransportFailureRate, out var policy))
+        if (options?.Enabled != true
+            || !_passive.TryGetValue(options.Policy ?? HealthCheckConstants.PassivePolicy.TransportFailureRate, out var policy))
+        {
+            return;
+        }
+        if (!answeredFailure || context.Features.Get<IForwarderErrorFeature>() is not null)
+        {
+            policy.RequestProxied(context, pick.Cluster, pick.Destination);
+            return;
+        }
+        context.Features.Set<IForwarderErrorFeature>(AnsweredFailure.Instance);
+        try
         {
             policy.RequestProxied(context, pick.Cluster, pick.Destination);
         }
+        finally
+        {
+            context.Features.Set<IForwarderErrorFeature>(null);
+        }
+    }
+
+    /// <summary>A destination's 5xx answer, as the passive health policies read a failure.</summary>
+    private sealed class AnsweredFailure : IForwarderErrorFeature
+    {
+        public static readonly AnsweredFailure Instance = new();
+
+        public ForwarderError Error => ForwarderError.Request;
+
+        public Exception? Exception => null;
     }
 
     private void Enter(DestinationState destination)
