@@ -21,7 +21,7 @@ public sealed class PostgresMigratorTests : IDisposable
         var tables = (await c.QueryAsync<string>(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = @schema ORDER BY table_name", new { schema = _schema.Name })).ToList();
         Assert.Equal(
-            ["admin_tokens", "api_keys", "dubbing_credits", "dubbing_voices", "dubs", "jobs", "organizations", "platform_files", "platform_jobs", PostgresMigrator.JournalTable, "settings", "usage_charges", "users"],
+            ["admin_tokens", "api_keys", "dubbing_credits", "dubbing_voices", "dubs", "jobs", "organizations", "platform_files", "platform_jobs", "rejection_counts", PostgresMigrator.JournalTable, "settings", "usage_charges", "users"],
             tables);
     }
 
