@@ -45,8 +45,8 @@ public sealed class OperatorFlowTests(ConsoleFixture fixture)
         await page.GetByRole(AriaRole.Link, new() { Name = "Generate an API key" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Generate an API key" })).ToBeVisibleAsync();
         await page.GetByLabel(Model, new() { Exact = true }).CheckAsync();
-        await page.GetByLabel($"Concurrency limit for {Model}").FillAsync("2");
-        await page.GetByLabel($"Monthly audio hours for {Model}").FillAsync("1");
+        await page.GetByLabel($"Concurrency limit for {Model}", new() { Exact = true }).FillAsync("2");
+        await page.GetByLabel($"Monthly audio hours for {Model}", new() { Exact = true }).FillAsync("1");
         await ConsoleSteps.ScreenshotAsync(page, "new-key");
         await page.GetByRole(AriaRole.Button, new() { Name = "Generate key" }).ClickAsync();
         await Expect(page.GetByText("this key cannot be shown again")).ToBeVisibleAsync();
@@ -99,8 +99,8 @@ public sealed class OperatorFlowTests(ConsoleFixture fixture)
         var keyUrl = page.Url;
         await page.GetByRole(AriaRole.Link, new() { Name = "Create a new key with these settings" }).ClickAsync();
         await Expect(page.GetByLabel(Model, new() { Exact = true })).ToBeCheckedAsync();
-        await Expect(page.GetByLabel($"Concurrency limit for {Model}")).ToHaveValueAsync("2");
-        await Expect(page.GetByLabel($"Monthly audio hours for {Model}")).ToHaveValueAsync("1");
+        await Expect(page.GetByLabel($"Concurrency limit for {Model}", new() { Exact = true })).ToHaveValueAsync("2");
+        await Expect(page.GetByLabel($"Monthly audio hours for {Model}", new() { Exact = true })).ToHaveValueAsync("1");
 
         // Revoke, after a confirmation; the key's next call is refused.
         await page.GotoAsync(keyUrl);
@@ -131,15 +131,15 @@ public sealed class OperatorFlowTests(ConsoleFixture fixture)
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("models: at least one model is required");
 
         await page.GetByLabel(Model, new() { Exact = true }).CheckAsync();
-        await page.GetByLabel($"Concurrency limit for {Model}").FillAsync("0");
-        await page.GetByLabel($"Monthly audio hours for {Model}").FillAsync("2000000");
+        await page.GetByLabel($"Concurrency limit for {Model}", new() { Exact = true }).FillAsync("0");
+        await page.GetByLabel($"Monthly audio hours for {Model}", new() { Exact = true }).FillAsync("2000000");
         var response = await page.RunAndWaitForResponseAsync(
             () => page.GetByRole(AriaRole.Button, new() { Name = "Generate key" }).ClickAsync(), r => r.Request.Method == "POST");
         Assert.Equal(422, response.Status);
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync($"models.{Model}.concurrency: must be between 1 and 10000 (was 0).");
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync($"models.{Model}.monthly_audio_hours: must be between 0 and 1000000 (was 2000000).");
         // What was typed stays in the form.
-        await Expect(page.GetByLabel($"Concurrency limit for {Model}")).ToHaveValueAsync("0");
+        await Expect(page.GetByLabel($"Concurrency limit for {Model}", new() { Exact = true })).ToHaveValueAsync("0");
 
         using var admin = server.CreateAdminClient();
         var keys = await admin.GetStringAsync($"admin/orgs/{existing.OrgId}/keys");

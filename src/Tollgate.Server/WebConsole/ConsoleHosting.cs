@@ -59,6 +59,11 @@ internal static class ConsoleHosting
         // A plain form in the layout posts here; the antiforgery token is checked as for every console form.
         app.MapPost(ConsolePaths.SignOut, async (HttpContext http, IAntiforgery antiforgery) =>
         {
+            // The form's token was issued to the signed-in user: read the session first, so the check compares like with like.
+            if ((await http.AuthenticateAsync(ConsoleAuth.Scheme)).Principal is { } principal)
+            {
+                http.User = principal;
+            }
             if (!await antiforgery.IsRequestValidAsync(http))
             {
                 return Results.Text("The sign-out form expired or did not come from this console. Go back, reload the page and sign out again.",
