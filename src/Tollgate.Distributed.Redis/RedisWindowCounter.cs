@@ -53,6 +53,52 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
         return out
         """;
 
+    // KEYS[k]: the counter of rule k. Answers {index_1, count_1, …} as stored (false when a counter does not exist):
+    // one round trip reads every rule at one instant, and writes nothing.
+    private const string PeekScript = """
+        local out = {}
+        for k = 1, #KEYS do
+          local v = redis.call('HMGET', KEYS[k], 'i', 'c')
+          out[2 * k - 1] = v[1]
+          out[2 * k] = v[2]
+        end
+        return out
+        """;
+
+    public async ValueTask<IReadOnlyList<WindowUsage>> PeekAsync(string partition, RuleSet rules, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(partition);
+        ArgumentNullException.ThrowIfNull(rules);
+        cancellationToken.ThrowIfCancellationRequested();
+        var items = rules.Items;
+        if (items.Length == 0)
+        {
+            return [];
+        }
+        var nowTicks = FixedWindow.UnixTicks(time.GetUtcNow());
+        var redisKeys = new RedisKey[items.Length];
+        for (var i = 0; i < items.Length; i++)
+        {
+            redisKeys[i] = keys.Window(partition, items[i].Name, items[i].Window);
+        }
+        var result = (RedisResult[])(await RedisFailures.Guard(redis.GetDatabase().ScriptEvaluateAsync(PeekScript, redisKeys)).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        var usage = new WindowUsage[items.Length];
+        for (var i = 0; i < items.Length; i++)
+        {
+            var rule = items[i];
+            var index = FixedWindow.Index(nowTicks, rule.WindowTicks);
+            long count = 0;
+            // Lua turns a missing field (nil) into false, which ends the reply array there: a short reply means "no counter".
+            if (2 * i + 1 < result.Length && !result[2 * i].IsNull && !result[2 * i + 1].IsNull
+                && (long)result[2 * i] is var stored && stored >= index)
+            {
+                (index, count) = (stored, (long)result[2 * i + 1]);
+            }
+            usage[i] = new WindowUsage(rule, count, FixedWindow.ToUnixSeconds((index + 1) * rule.WindowTicks));
+        }
+        return usage;
+    }
+
     public async ValueTask<WindowDecision> TryAcquireAsync(string partition, RuleSet rules, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(partition);

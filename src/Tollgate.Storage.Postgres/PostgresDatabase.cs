@@ -83,5 +83,7 @@ internal sealed class PostgresDatabase : SqlDatabase, IDisposable
 
     public override string InsertionOrder => "seq";
 
+    public override string UtcDay(string column) => $"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
+
     public void Dispose() => DataSource.Dispose();
 }

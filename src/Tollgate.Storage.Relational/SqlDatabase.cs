@@ -47,4 +47,10 @@ internal abstract class SqlDatabase
 
     /// <summary>The column that orders <c>usage_charges</c> rows as they were written (SQLite's <c>rowid</c>, PostgreSQL's identity column).</summary>
     public abstract string InsertionOrder { get; }
+
+    /// <summary>
+    /// The UTC calendar day of the stored time <paramref name="column"/> as <c>YYYY-MM-DD</c> text, to group by
+    /// (SQLite keeps ISO 8601 text, whose first ten characters are the day; PostgreSQL formats its <c>timestamptz</c> in UTC).
+    /// </summary>
+    public abstract string UtcDay(string column);
 }

@@ -98,6 +98,8 @@ internal sealed class SqliteDatabase : SqlDatabase
 
     public override string InsertionOrder => "rowid";
 
+    public override string UtcDay(string column) => $"substr({column}, 1, 10)";
+
     private const int BusyTimeoutMs = 30_000;
 
     private static void WaitWhenBusy(SqliteConnection connection) => SQLitePCL.raw.sqlite3_busy_timeout(connection.Handle, BusyTimeoutMs);

@@ -43,4 +43,17 @@ public interface IUsageLedger
             .GroupBy(c => c.Model, StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => new ModelUsageTotal(g.Key, g.Sum(c => c.Milliseconds), g.LongCount()))];
+
+    /// <summary>
+    /// Committed milliseconds per (model, UTC day) of an organization's month, in (model, day) order, only the pairs
+    /// that were charged. A charge counts on the UTC day of its <see cref="UsageCharge.At"/>; one settled after its
+    /// month turned (admitted on the last day, charged just after midnight) counts on the month's last day, so the
+    /// days of a month add up to its <see cref="MonthTotalsAsync"/>. The default reads <see cref="ChargesAsync"/>; a
+    /// store overrides it with one aggregate query.
+    /// </summary>
+    async Task<IReadOnlyList<DailyUsageTotal>> DailyTotalsAsync(string orgId, MonthPeriod period, CancellationToken ct = default) =>
+        [.. (await ChargesAsync(orgId, period, ct).ConfigureAwait(false))
+            .GroupBy(c => (c.Model, Day: DailyUsageTotal.DayWithin(period, DateOnly.FromDateTime(c.At.UtcDateTime))))
+            .OrderBy(g => g.Key.Model, StringComparer.Ordinal).ThenBy(g => g.Key.Day)
+            .Select(g => new DailyUsageTotal(g.Key.Model, g.Key.Day, g.Sum(c => c.Milliseconds)))];
 }

@@ -18,3 +18,15 @@ public sealed record UsageCharge(
 
 /// <summary>Committed audio time of one model in one month, derived from the ledger.</summary>
 public readonly record struct ModelUsageTotal(string Model, long Milliseconds, long Charges);
+
+/// <summary>Committed audio time of one model on one UTC day of a month, derived from the ledger.</summary>
+public readonly record struct DailyUsageTotal(string Model, DateOnly Day, long Milliseconds)
+{
+    /// <summary><paramref name="day"/> moved into <paramref name="period"/>: a day before it is its first, a day after it its last.</summary>
+    public static DateOnly DayWithin(MonthPeriod period, DateOnly day)
+    {
+        var first = new DateOnly(period.Year, period.Month, 1);
+        var last = first.AddMonths(1).AddDays(-1);
+        return day < first ? first : day > last ? last : day;
+    }
+}

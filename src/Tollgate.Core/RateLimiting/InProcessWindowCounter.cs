@@ -82,6 +82,32 @@ internal sealed class InProcessWindowCounter : IWindowCounter
         }
     }
 
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<WindowUsage>> PeekAsync(string partition, RuleSet rules, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(partition);
+        ArgumentNullException.ThrowIfNull(rules);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<IReadOnlyList<WindowUsage>>(cancellationToken);
+        }
+        var now = Now();
+        var usage = new WindowUsage[rules.Count];
+        // Never creates a partition: a user with none has counted nothing.
+        if (_partitions.TryGetValue(partition, out var state))
+        {
+            lock (state.Gate)
+            {
+                state.Peek(rules.Items, now, usage);
+            }
+        }
+        else
+        {
+            Partition.Empty(rules.Items, now, usage);
+        }
+        return new ValueTask<IReadOnlyList<WindowUsage>>(usage);
+    }
+
     /// <summary>Removes every partition whose windows have all ended; gives how many were removed.</summary>
     internal int Sweep()
     {
@@ -188,6 +214,38 @@ internal sealed class InProcessWindowCounter : IWindowCounter
                 ends[i] = counter.EndTicks;
             }
             return WindowVerdict.Decide(rules, counts[..rules.Length], ends[..rules.Length], admitted, now);
+        }
+
+        /// <summary>Reads each rule's counter as <see cref="Acquire"/> would before counting (a removed partition reads empty); changes nothing.</summary>
+        public void Peek(RateRule[] rules, long now, WindowUsage[] usage)
+        {
+            for (var i = 0; i < rules.Length; i++)
+            {
+                var rule = rules[i];
+                var index = FixedWindow.Index(now, rule.WindowTicks);
+                long count = 0;
+                for (var j = 0; j < _count && !Removed; j++)
+                {
+                    ref readonly var counter = ref _counters[j];
+                    if (counter.WindowTicks == rule.WindowTicks && string.Equals(counter.Name, rule.Name, StringComparison.OrdinalIgnoreCase)
+                        && counter.Index >= index)
+                    {
+                        (index, count) = (counter.Index, counter.Count);
+                        break;
+                    }
+                }
+                usage[i] = new WindowUsage(rule, count, FixedWindow.ToUnixSeconds((index + 1) * rule.WindowTicks));
+            }
+        }
+
+        /// <summary>Every rule at 0 in the window that contains <paramref name="now"/>.</summary>
+        public static void Empty(RateRule[] rules, long now, WindowUsage[] usage)
+        {
+            for (var i = 0; i < rules.Length; i++)
+            {
+                var rule = rules[i];
+                usage[i] = new WindowUsage(rule, 0, FixedWindow.ToUnixSeconds((FixedWindow.Index(now, rule.WindowTicks) + 1) * rule.WindowTicks));
+            }
         }
 
         /// <summary>The slot of <paramref name="rule"/>'s counter, created (reusing an ended one if any) when missing.</summary>

@@ -16,4 +16,16 @@ internal sealed class FailOpenWindowCounter(IWindowCounter redis, IWindowCounter
             return await local.TryAcquireAsync(partition, rules, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    public async ValueTask<IReadOnlyList<WindowUsage>> PeekAsync(string partition, RuleSet rules, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await redis.PeekAsync(partition, rules, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && guard.FallBack(ex, "windows"))
+        {
+            return await local.PeekAsync(partition, rules, cancellationToken).ConfigureAwait(false);
+        }
+    }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Tollgate.Identity;
 using Tollgate.Limits;
 using Tollgate.Metering;
+using Tollgate.Server.Admin.Insights;
 using Tollgate.Server.Http;
 using Tollgate.Server.OpenApi;
 using static Tollgate.Server.Admin.AdminResults;
@@ -65,6 +66,7 @@ internal static class AdminApi
         admin.MapAdminKeysApi();
         admin.MapAdminTokensApi();
         admin.MapUsageExport();
+        admin.MapAdminInsightsApi();
         return app;
     }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Tollgate.Caching;
 using Tollgate.Identity;
 using Tollgate.Server.Admin;
+using Tollgate.Server.Admin.Insights;
 using Tollgate.Server.Admission;
 using Tollgate.Server.Backends;
 using Tollgate.Server.Caching;
@@ -56,6 +57,7 @@ internal static class TollgateHostingExtensions
             sp.GetRequiredService<ICacheInvalidation>()));
         services.AddSingleton(sp => new KeyIssuer(sp.GetRequiredService<IIdentityStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<AdminTokenVerifier>();
+        services.AddAdminInsights();
         services.AddHostedService<Bootstrapper>();
         services.AddHostedService<KeyUsageFlusher>();
 

@@ -64,6 +64,20 @@ internal sealed class SqlUsageLedger : IUsageLedger
         return [.. rows.Select(r => new ModelUsageTotal(r.Model, r.Ms, r.Charges))];
     }
 
+    public async Task<IReadOnlyList<DailyUsageTotal>> DailyTotalsAsync(string orgId, MonthPeriod period, CancellationToken ct = default)
+    {
+        await using var c = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        // One aggregate over the (org_id, period, …) index; a day outside the month (a charge settled after it turned)
+        // folds into the month's nearest day here, so the days add up to the month's total.
+        var rows = await c.QueryAsync<(string Model, string Day, long Ms)>(new CommandDefinition(
+            $"SELECT model, {_db.UtcDay("at")} AS utc_day, CAST(SUM(ms) AS BIGINT) FROM usage_charges WHERE org_id = @orgId AND period = @Period GROUP BY model, utc_day ORDER BY model, utc_day",
+            new { orgId, Period = period.ToString() }, cancellationToken: ct)).ConfigureAwait(false);
+        return [.. rows
+            .GroupBy(r => (r.Model, Day: DailyUsageTotal.DayWithin(period, DateOnly.ParseExact(r.Day, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture))))
+            .OrderBy(g => g.Key.Model, StringComparer.Ordinal).ThenBy(g => g.Key.Day)
+            .Select(g => new DailyUsageTotal(g.Key.Model, g.Key.Day, g.Sum(r => r.Ms)))];
+    }
+
     public async Task<IReadOnlyList<UsageCharge>> ChargesAsync(string orgId, MonthPeriod period, CancellationToken ct = default)
     {
         await using var c = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);

@@ -57,6 +57,37 @@ public abstract class UsageLedgerContractTests
     }
 
     [Fact]
+    public async Task DailyTotals_SumEachModelPerUtcDay_FoldALateSettlementIntoTheLastDay_AndAddUpToTheMonth()
+    {
+        var org = NewOrg();
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 1_000, May, May.Start));
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 250, May, May.Start.AddHours(23).AddMinutes(59).AddSeconds(59).AddMilliseconds(999)));
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 500, May, May.Start.AddDays(14).AddHours(12)));
+        // Admitted on May 31, settled after midnight: May's charge, counted on May 31.
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 70, May, June.Start.AddSeconds(3)));
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 30, May, June.Start.AddMilliseconds(-1)));
+        await Ledger.AppendAsync(Charge(org, "velma-2-emotion-batch", 9, May, May.Start.AddDays(1)));
+        await Ledger.AppendAsync(Charge(org, "velma-2-stt-batch", 4_000, June, June.Start));
+        await Ledger.AppendAsync(Charge(NewOrg(), "velma-2-stt-batch", 8_000, May, May.Start));
+
+        Assert.Equal(
+            [
+                new DailyUsageTotal("velma-2-emotion-batch", new DateOnly(2026, 5, 2), 9),
+                new DailyUsageTotal("velma-2-stt-batch", new DateOnly(2026, 5, 1), 1_250),
+                new DailyUsageTotal("velma-2-stt-batch", new DateOnly(2026, 5, 15), 500),
+                new DailyUsageTotal("velma-2-stt-batch", new DateOnly(2026, 5, 31), 100),
+            ],
+            await Ledger.DailyTotalsAsync(org, May));
+        var month = await Ledger.MonthTotalsAsync(org, May);
+        foreach (var total in month)
+        {
+            Assert.Equal(total.Milliseconds, (await Ledger.DailyTotalsAsync(org, May)).Where(d => d.Model == total.Model).Sum(d => d.Milliseconds));
+        }
+        Assert.Equal([new DailyUsageTotal("velma-2-stt-batch", new DateOnly(2026, 6, 1), 4_000)], await Ledger.DailyTotalsAsync(org, June));
+        Assert.Empty(await Ledger.DailyTotalsAsync(org, new MonthPeriod(2026, 7)));
+    }
+
+    [Fact]
     public async Task ManyWritersOfOneRequestId_RecordItExactlyOnce()
     {
         var org = NewOrg();

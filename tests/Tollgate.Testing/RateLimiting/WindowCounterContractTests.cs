@@ -64,6 +64,54 @@ public abstract class WindowCounterContractTests : IDisposable
         return rule.Limit - probe.Remaining - 1;
     }
 
+    private IReadOnlyList<WindowUsage> Peek(string user, RuleSet rules)
+    {
+        var pending = Counter.PeekAsync(user, rules);
+        return pending.IsCompleted ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+    }
+
+    [Fact]
+    public void Peek_ReadsEachRulesCurrentWindow_WithoutCounting()
+    {
+        var minute = Rule("per-minute", 3, Minute);
+        var hour = Rule("per-hour", 5, Hour);
+        var rules = RuleSet.Create(minute, hour);
+        var user = NewUser();
+
+        Assert.Equal([new WindowUsage(minute, 0, Unix(12, 1)), new WindowUsage(hour, 0, Unix(13, 0))], Peek(user, rules));
+        Acquire(user, rules);
+        Acquire(user, rules);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal([new WindowUsage(minute, 2, Unix(12, 1)), new WindowUsage(hour, 2, Unix(13, 0))], Peek(user, rules));
+        }
+        Assert.Equal(1, Peek(user, rules)[0].Remaining);
+        // Peeking counted nothing: exactly one more fits the minute.
+        Assert.True(Acquire(user, rules).Admitted);
+        Assert.False(Acquire(user, rules).Admitted);
+        Assert.Equal([new WindowUsage(minute, 3, Unix(12, 1)), new WindowUsage(hour, 3, Unix(13, 0))], Peek(user, rules));
+        Assert.Equal(0, Peek(user, rules)[0].Remaining);
+
+        // A rule read alone, or in another order, reads the same counter; another user has counted nothing.
+        Assert.Equal([new WindowUsage(hour, 3, Unix(13, 0))], Peek(user, RuleSet.Create(hour)));
+        Assert.Equal([new WindowUsage(minute, 0, Unix(12, 1))], Peek(NewUser(), RuleSet.Create(minute)));
+        Assert.Empty(Peek(user, RuleSet.Empty));
+    }
+
+    [Fact]
+    public void Peek_AfterTheWindowEnds_ReadsTheNewWindowAtZero()
+    {
+        var minute = Rule("per-minute", 3, Minute);
+        var hour = Rule("per-hour", 5, Hour);
+        var rules = RuleSet.Create(minute, hour);
+        var user = NewUser();
+        Acquire(user, rules);
+        Time.Advance(TimeSpan.FromSeconds(40)); // 12:01:00.250
+        Assert.Equal([new WindowUsage(minute, 0, Unix(12, 2)), new WindowUsage(hour, 1, Unix(13, 0))], Peek(user, rules));
+        Acquire(user, rules);
+        Assert.Equal([new WindowUsage(minute, 1, Unix(12, 2)), new WindowUsage(hour, 2, Unix(13, 0))], Peek(user, rules));
+    }
+
     [Fact]
     public void Acquire_WindowExhausted_ReturnsRetryAfter()
     {

@@ -1,0 +1,47 @@
+using Tollgate.Limits;
+using Tollgate.Server.Http;
+using Tollgate.Server.OpenApi;
+using static Tollgate.Server.Admin.AdminResults;
+
+namespace Tollgate.Server.Admin.Insights;
+
+/// <summary>
+/// The Admin API's read-only views of one organization for dashboards (the console): usage per day, live state,
+/// recent rejections, recent jobs and dubs. Each endpoint is a thin shell over its query class, which the console
+/// calls in-process.
+/// </summary>
+internal static class AdminInsightsApi
+{
+    public static RouteGroupBuilder MapAdminInsightsApi(this RouteGroupBuilder admin)
+    {
+        admin.MapGet("/orgs/{orgId}/usage/daily", GetDailyUsage).WithName("GetDailyUsage")
+            .WithSummary("Audio per model per UTC day of a month (?month=YYYY-MM, default this month; every day present, zero-filled), with the month's total, the limit and the reset time.")
+            .Produces<DailyUsageDto>().Refuses(400, 403, 404).Scoped(AdminScope.Organization);
+        return admin;
+    }
+
+    private static async Task<IResult> GetDailyUsage(string orgId, string? month, DailyUsageQuery query, TimeProvider time, CancellationToken ct)
+    {
+        if (ReadMonth(month, time, out var period) is { } bad)
+        {
+            return bad;
+        }
+        return await query.GetAsync(orgId, period, ct) is { } usage ? TypedResults.Ok(usage) : OrgNotFound(orgId);
+    }
+
+    /// <summary>Reads <c>?month=YYYY-MM</c> (null: the current month); the 400 to answer with otherwise.</summary>
+    public static IResult? ReadMonth(string? month, TimeProvider time, out MonthPeriod? period)
+    {
+        period = null;
+        if (month is null)
+        {
+            return null;
+        }
+        if (!MonthPeriod.TryParse(month, out var parsed))
+        {
+            return Invalid($"Invalid month='{month}'. Expected YYYY-MM, e.g. {MonthPeriod.Current(time)}.");
+        }
+        period = parsed;
+        return null;
+    }
+}

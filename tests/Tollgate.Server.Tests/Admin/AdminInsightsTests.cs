@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Tollgate.Infrastructure;
+
+namespace Tollgate.Admin;
+
+/// <summary>
+/// The console's read models through the Admin API, on a real server after real calls: usage per day, live state,
+/// rejections, jobs and dubs of an organization.
+/// </summary>
+public sealed class AdminInsightsTests : IAsyncLifetime
+{
+    private const string Stt = "velma-2-stt-batch";
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 5, 20, 23, 0, 0, TimeSpan.Zero));
+    private TollgateServer _server = null!;
+
+    public async Task InitializeAsync() =>
+        _server = await TollgateServer.StartAsync(services: s => s.AddSingleton<TimeProvider>(_time));
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private async Task PostAsync(TestKey key, string model, double seconds, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        using var client = _server.CreateClient(key.Secret);
+        using var content = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(TestAudio.Wav(TestAudio.Samples(16_000, seconds, (0.1, seconds - 0.1)), 16_000)), "upload_file", "clip.wav" },
+        };
+        using var response = await client.PostAsync($"api/{model}", content);
+        Assert.True(response.StatusCode == expected, $"{model} {seconds} s → {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    private async Task<JsonObject> GetAsync(string path, HttpStatusCode expected = HttpStatusCode.OK, string? token = TollgateServer.AdminToken)
+    {
+        using var admin = _server.CreateAdminClient(token);
+        using var response = await admin.GetAsync(path);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"GET {path} → {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    [Fact]
+    public async Task DailyUsage_HasEveryDayOfTheMonth_ChargesOnTheirUtcDay_AndAddsUpToTheUsageReport()
+    {
+        var key = await _server.CreateKeyAsync(Stt, concurrency: 3, hours: 2);
+        await PostAsync(key, Stt, 1.5);
+        await PostAsync(key, Stt, 0.75);
+        _time.Advance(TimeSpan.FromHours(2)); // 2026-05-21 01:00 UTC
+        await PostAsync(key, Stt, 2.25);
+
+        var daily = await GetAsync($"admin/orgs/{key.OrgId}/usage/daily");
+        Assert.Equal("2026-05", daily["month"]!.GetValue<string>());
+        Assert.Equal(new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero), daily["reset_at"]!.GetValue<DateTimeOffset>());
+        var model = Assert.Single(daily["models"]!.AsArray())!.AsObject();
+        Assert.Equal(Stt, model["model"]!.GetValue<string>());
+        Assert.Equal(2 * 3_600_000L, model["limit_ms"]!.GetValue<long>());
+        Assert.Equal(2.0, model["limit_hours"]!.GetValue<double>());
+        var days = model["days"]!.AsArray().Select(d => d!.AsObject()).ToList();
+        Assert.Equal(31, days.Count);
+        Assert.Equal(Enumerable.Range(1, 31).Select(d => $"2026-05-{d:D2}"), days.Select(d => d["date"]!.GetValue<string>()));
+        var perDay = days.ToDictionary(d => d["date"]!.GetValue<string>(), d => d["used_ms"]!.GetValue<long>());
+        Assert.True(perDay["2026-05-20"] > 0 && perDay["2026-05-21"] > 0);
+        Assert.Equal(0, perDay.Where(d => d.Key is not ("2026-05-20" or "2026-05-21")).Sum(d => d.Value));
+        Assert.Equal(model["used_ms"]!.GetValue<long>(), perDay.Values.Sum());
+
+        var report = await GetAsync($"admin/orgs/{key.OrgId}/usage");
+        Assert.Equal(report["models"]![0]!["used_ms"]!.GetValue<long>(), model["used_ms"]!.GetValue<long>());
+
+        // A past month: every day, all zero; April has 30.
+        var april = await GetAsync($"admin/orgs/{key.OrgId}/usage/daily?month=2026-04");
+        Assert.Equal("2026-05-01T00:00:00+00:00", april["reset_at"]!.GetValue<DateTimeOffset>().ToString("yyyy-MM-ddTHH:mm:sszzz"));
+        var aprilDays = april["models"]![0]!["days"]!.AsArray();
+        Assert.Equal(30, aprilDays.Count);
+        Assert.All(aprilDays, d => Assert.Equal(0, d!["used_ms"]!.GetValue<long>()));
+    }
+
+    [Fact]
+    public async Task DailyUsage_RefusesABadMonthAndAnUnknownOrganization_AndAnotherOrganizationsToken()
+    {
+        var key = await _server.CreateKeyAsync(Stt);
+        var bad = await GetAsync($"admin/orgs/{key.OrgId}/usage/daily?month=2026-13", HttpStatusCode.BadRequest);
+        Assert.Equal("invalid_parameter", bad["code"]!.GetValue<string>());
+        Assert.Contains("YYYY-MM", bad["detail"]!.GetValue<string>());
+        Assert.Equal("not_found", (await GetAsync("admin/orgs/org_nope/usage/daily", HttpStatusCode.NotFound))["code"]!.GetValue<string>());
+
+        var other = await _server.CreateKeyAsync(Stt);
+        var token = (await CreateOrgTokenAsync(other.OrgId));
+        Assert.Equal("forbidden", (await GetAsync($"admin/orgs/{key.OrgId}/usage/daily", HttpStatusCode.Forbidden, token))["code"]!.GetValue<string>());
+        await GetAsync($"admin/orgs/{other.OrgId}/usage/daily", HttpStatusCode.OK, token);
+    }
+
+    private async Task<string> CreateOrgTokenAsync(string orgId)
+    {
+        using var admin = _server.CreateAdminClient();
+        using var response = await admin.PostAsJsonAsync("admin/tokens", new { name = "console", org_id = orgId });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["token"]!.GetValue<string>();
+    }
+}
