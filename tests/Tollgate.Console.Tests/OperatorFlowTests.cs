@@ -67,6 +67,9 @@ public sealed class OperatorFlowTests(ConsoleFixture fixture)
         await page.GotoAsync($"console/orgs/{orgId}/usage");
         var row = page.Locator($"#usage tr[data-model='{Model}']");
         await Expect(row.Locator(".used")).ToHaveTextAsync("0.0008");
+        var chart = page.Locator($"svg[data-chart='{Model}']");
+        await Expect(chart.Locator("rect.bar")).ToHaveCountAsync(DateTime.DaysInMonth(DateTime.UtcNow.Year, DateTime.UtcNow.Month));
+        await Expect(chart.Locator("rect.bar title", new() { HasText = DateTime.UtcNow.ToString("yyyy-MM-dd") })).ToHaveTextAsync(new Regex(": 0.00083 h$"));
 
         // In flight: an upload held open shows as 1 without reloading the page, then 0 again.
         var live = page.Locator($"[data-live-model='{Model}']");
