@@ -18,7 +18,10 @@ public sealed class AdminInsightsTests : IAsyncLifetime
     private TollgateServer _server = null!;
 
     public async Task InitializeAsync() =>
-        _server = await TollgateServer.StartAsync(services: s => s.AddSingleton<TimeProvider>(_time));
+        _server = await TollgateServer.StartAsync(
+            // The Models surface carries two of the default rules here (it carries none by default).
+            new Dictionary<string, string?> { ["Tollgate:RateLimits:Surfaces:Models"] = "global,unsafe-minute" },
+            services: s => s.AddSingleton<TimeProvider>(_time));
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
@@ -90,6 +93,59 @@ public sealed class AdminInsightsTests : IAsyncLifetime
         var token = (await CreateOrgTokenAsync(other.OrgId));
         Assert.Equal("forbidden", (await GetAsync($"admin/orgs/{key.OrgId}/usage/daily", HttpStatusCode.Forbidden, token))["code"]!.GetValue<string>());
         await GetAsync($"admin/orgs/{other.OrgId}/usage/daily", HttpStatusCode.OK, token);
+    }
+
+    [Fact]
+    public async Task Live_ShowsRequestsInFlightAgainstTheLimit_AndEachUsersWindows_WithoutCountingARequest()
+    {
+        var key = await _server.CreateKeyAsync(Stt, concurrency: 3, hours: 2);
+        var idle = await _server.CreateKeyAsync(new Dictionary<string, (int, double)> { [Stt] = (1, 1) }, orgId: key.OrgId);
+        using var client = _server.CreateClient(key.Secret);
+        var file = TestAudio.SpeechLikeWav();
+        var gate = new GatedUpload();
+        var uploads = new[] { client.SendAsync(gate.Request(Stt, file)), client.SendAsync(gate.Request(Stt, file)) };
+        await gate.BodyStarted;
+        var live = await Eventually.WaitForAsync(async () =>
+        {
+            var state = await GetAsync($"admin/orgs/{key.OrgId}/live");
+            return state["models"]![0]!["in_flight"]!.GetValue<int>() == 2 ? state : null;
+        });
+        var model = Assert.Single(live["models"]!.AsArray())!;
+        Assert.Equal(Stt, model["model"]!.GetValue<string>());
+        Assert.Equal(3, model["concurrency_limit"]!.GetValue<int>());
+        Assert.False(live["more_users"]!.GetValue<bool>());
+        var users = live["users"]!.AsArray().ToDictionary(u => u!["user_id"]!.GetValue<string>(), u => u!["windows"]!.AsArray());
+        Assert.Equal(new[] { idle.UserId, key.UserId }.Order(StringComparer.Ordinal), users.Keys.Order(StringComparer.Ordinal));
+        Assert.NotEmpty(users[key.UserId]);
+        // The two uploads (POST: unsafe) are counted by the rules that count unsafe requests; the idle user has none.
+        // Every rule some surface carries (Dubbing carries all four); the uploads counted in the two the Models surface carries.
+        Assert.Equal(
+            new Dictionary<string, long> { ["global"] = 2, ["unsafe-minute"] = 2, ["safe"] = 0, ["unsafe-hour"] = 0 },
+            users[key.UserId].ToDictionary(w => w!["rule"]!.GetValue<string>(), w => w!["used"]!.GetValue<long>()));
+        Assert.All(users[idle.UserId], w => Assert.Equal(0, w!["used"]!.GetValue<long>()));
+        foreach (var w in users[key.UserId])
+        {
+            Assert.Equal(w!["limit"]!.GetValue<long>() - w["used"]!.GetValue<long>(), w["remaining"]!.GetValue<long>());
+            Assert.True(w["reset_at"]!.GetValue<DateTimeOffset>() > _time.GetUtcNow());
+            Assert.False(string.IsNullOrEmpty(w["window"]!.GetValue<string>()));
+        }
+
+        gate.Open();
+        foreach (var upload in uploads)
+        {
+            using var response = await upload;
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        var after = await GetAsync($"admin/orgs/{key.OrgId}/live");
+        Assert.Equal(0, after["models"]![0]!["in_flight"]!.GetValue<int>());
+        // Reading the live state counted nothing: the windows are as the two uploads left them.
+        var again = (await GetAsync($"admin/orgs/{key.OrgId}/live"))["users"]!.AsArray().Single(u => u!["user_id"]!.GetValue<string>() == key.UserId)!["windows"]!;
+        Assert.Equal(users[key.UserId].ToJsonString(), again.ToJsonString());
+
+        Assert.Equal("not_found", (await GetAsync("admin/orgs/org_nope/live", HttpStatusCode.NotFound))["code"]!.GetValue<string>());
+        var token = await CreateOrgTokenAsync(key.OrgId);
+        var other = await _server.CreateKeyAsync(Stt);
+        Assert.Equal("forbidden", (await GetAsync($"admin/orgs/{other.OrgId}/live", HttpStatusCode.Forbidden, token))["code"]!.GetValue<string>());
     }
 
     private async Task<string> CreateOrgTokenAsync(string orgId)

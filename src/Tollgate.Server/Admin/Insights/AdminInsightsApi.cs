@@ -17,8 +17,14 @@ internal static class AdminInsightsApi
         admin.MapGet("/orgs/{orgId}/usage/daily", GetDailyUsage).WithName("GetDailyUsage")
             .WithSummary("Audio per model per UTC day of a month (?month=YYYY-MM, default this month; every day present, zero-filled), with the month's total, the limit and the reset time.")
             .Produces<DailyUsageDto>().Refuses(400, 403, 404).Scoped(AdminScope.Organization);
+        admin.MapGet("/orgs/{orgId}/live", GetLive).WithName("GetLiveState")
+            .WithSummary("What is happening now, cheap enough to poll every second: per model the requests in flight against the concurrency limit, per user the request-rate windows (rule, limit, used, remaining, reset), read without counting a request.")
+            .Produces<LiveStateDto>().Refuses(403, 404).Scoped(AdminScope.Organization);
         return admin;
     }
+
+    private static async Task<IResult> GetLive(string orgId, LiveStateQuery query, CancellationToken ct) =>
+        await query.GetAsync(orgId, ct) is { } live ? TypedResults.Ok(live) : OrgNotFound(orgId);
 
     private static async Task<IResult> GetDailyUsage(string orgId, string? month, DailyUsageQuery query, TimeProvider time, CancellationToken ct)
     {

@@ -9,6 +9,7 @@ internal static class InsightsServiceCollectionExtensions
     public static IServiceCollection AddAdminInsights(this IServiceCollection services)
     {
         services.AddSingleton<DailyUsageQuery>();
+        services.AddSingleton<LiveStateQuery>();
         return services;
     }
 }
