@@ -19,7 +19,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Server = await TollgateServer.StartAsync();
+        // The Models API carries request-rate rules here (by default only the Dubbing API does), so the usage page has windows to show.
+        Server = await TollgateServer.StartAsync(new Dictionary<string, string?> { ["Tollgate:RateLimits:Surfaces:Models"] = "global,unsafe-hour" });
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await LaunchAsync(Playwright);
     }

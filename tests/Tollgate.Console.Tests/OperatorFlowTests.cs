@@ -85,6 +85,9 @@ public sealed class OperatorFlowTests(ConsoleFixture fixture)
             Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         }
         await Expect(live).ToHaveTextAsync("0");
+        // alice's request-rate windows counted both calls (one, if a window turned between them), without a reload.
+        var window = page.Locator("#windows tr", new() { HasText = "alice" }).Filter(new() { HasText = "global" }).Locator("td.num").First;
+        await Expect(window).ToHaveTextAsync(new Regex("^[12]$"));
 
         // The keys list: prefix, owner, models, created, last used.
         await page.GotoAsync($"console/orgs/{orgId}");

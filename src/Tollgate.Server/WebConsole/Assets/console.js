@@ -37,6 +37,15 @@
             var cell = section.querySelector('[data-live-model="' + CSS.escape(m.model) + '"]');
             if (cell && cell.textContent !== String(m.in_flight)) cell.textContent = String(m.in_flight);
           });
+          (live.users || []).forEach(function (u) {
+            u.windows.forEach(function (w) {
+              var key = CSS.escape(u.user_id + "|" + w.rule);
+              var used = section.querySelector('[data-live-window="' + key + '"]');
+              if (used && used.textContent !== String(w.used)) used.textContent = String(w.used);
+              var reset = section.querySelector('[data-live-reset="' + key + '"]');
+              if (reset) reset.textContent = w.reset_at.replace("T", " ").replace(/(\.\d+)?(Z|\+00:00)$/, " UTC");
+            });
+          });
           if (state) state.textContent = "Updated " + new Date(live.at).toLocaleTimeString() + ".";
         })
         .catch(function (e) { if (state) state.textContent = "Not updated (" + e.message + ")."; })
