@@ -15,12 +15,13 @@ namespace Tollgate.Storage.Relational;
 /// <summary>The durable stores on whichever <see cref="SqlDatabase"/> the engine's project registered (migrated before it is handed out).</summary>
 internal static class SqlStoresServiceCollectionExtensions
 {
-    /// <summary>Registers the identity store, the admin tokens, the usage ledger, the dubbing store, the job store and the Platform API store on the registered <see cref="SqlDatabase"/>.</summary>
+    /// <summary>Registers the identity store, the admin tokens, the usage ledger, the rejection counts, the dubbing store, the job store and the Platform API store on the registered <see cref="SqlDatabase"/>.</summary>
     public static IServiceCollection AddSqlStores(this IServiceCollection services)
     {
         services.AddSingleton<IIdentityStore>(sp => new SqlIdentityStore(sp.GetRequiredService<SqlDatabase>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IAdminTokenStore>(sp => new SqlAdminTokenStore(sp.GetRequiredService<SqlDatabase>()));
         services.AddSingleton<IUsageLedger>(sp => new SqlUsageLedger(sp.GetRequiredService<SqlDatabase>()));
+        services.AddSingleton<IRejectionStore>(sp => new SqlRejectionStore(sp.GetRequiredService<SqlDatabase>()));
         services.AddSingleton<IDubbingStore>(sp => new SqlDubbingStore(sp.GetRequiredService<SqlDatabase>()));
         services.AddSingleton<IJobStore>(sp => new SqlJobStore(sp.GetRequiredService<SqlDatabase>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IPlatformStore>(sp => new SqlPlatformStore(sp.GetRequiredService<SqlDatabase>()));

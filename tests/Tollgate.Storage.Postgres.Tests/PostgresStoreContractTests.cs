@@ -70,3 +70,12 @@ public sealed class PostgresAdminTokenStoreTests : AdminTokenStoreContractTests,
 
     public void Dispose() => _schema.Dispose();
 }
+
+public sealed class PostgresRejectionStoreTests : RejectionStoreContractTests, IDisposable
+{
+    private readonly TempSchema _schema = new();
+
+    protected override IRejectionStore CreateStore() => new SqlRejectionStore(_schema.Open());
+
+    public void Dispose() => _schema.Dispose();
+}

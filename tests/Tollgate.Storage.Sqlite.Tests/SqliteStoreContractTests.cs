@@ -57,3 +57,12 @@ public sealed class SqliteAdminTokenStoreTests : AdminTokenStoreContractTests, I
 
     public void Dispose() => _file.Dispose();
 }
+
+public sealed class SqliteRejectionStoreTests : RejectionStoreContractTests, IDisposable
+{
+    private readonly TempStore _file = new();
+
+    protected override IRejectionStore CreateStore() => new SqlRejectionStore(_file.Open());
+
+    public void Dispose() => _file.Dispose();
+}

@@ -19,7 +19,8 @@ internal enum AuthStatus
     UserDisabled,
 }
 
-internal readonly record struct AuthResult(AuthStatus Status, Principal? Principal)
+/// <param name="RefusedOrgId">For a known key that is refused (revoked, expired, its user disabled): the key's organization, for counting the refusal.</param>
+internal readonly record struct AuthResult(AuthStatus Status, Principal? Principal, string? RefusedOrgId = null)
 {
     public bool Succeeded => Status == AuthStatus.Ok;
 }
@@ -223,15 +224,15 @@ internal sealed class KeyAuthenticator
         }
         if (key.IsRevoked)
         {
-            return new AuthResult(AuthStatus.Revoked, null);
+            return new AuthResult(AuthStatus.Revoked, null, key.OrgId);
         }
         if (key.ExpiresAt is { } expires && expires <= _time.GetUtcNow())
         {
-            return new AuthResult(AuthStatus.Expired, null);
+            return new AuthResult(AuthStatus.Expired, null, key.OrgId);
         }
         if (key.UserDisabledAt is not null)
         {
-            return new AuthResult(AuthStatus.UserDisabled, null);
+            return new AuthResult(AuthStatus.UserDisabled, null, key.OrgId);
         }
         _lastUsed[key.Id] = _time.GetUtcNow().ToUnixTimeMilliseconds();
         return new AuthResult(AuthStatus.Ok, key.Principal);

@@ -28,6 +28,9 @@ internal sealed class AdmissionFeature(AdmissionMetadata metadata, bool isWebSoc
     /// <summary>Set by authentication.</summary>
     public Principal? Principal { get; set; }
 
+    /// <summary>Set by authentication when it refuses a key it knows (revoked, expired, disabled user, another account's): the key's organization.</summary>
+    public string? RefusedOrgId { get; set; }
+
     /// <summary>Set by the entitlement step: the caller's key's limits for <see cref="Model"/>.</summary>
     public ModelLimits? Limits { get; set; }
 

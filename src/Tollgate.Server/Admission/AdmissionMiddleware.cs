@@ -22,14 +22,16 @@ internal sealed partial class AdmissionMiddleware
     private readonly RequestDelegate _next;
     private readonly IAdmissionStep[] _steps;
     private readonly TollgateMetrics _metrics;
+    private readonly RejectionCounter _rejections;
     private readonly ILogger<AdmissionMiddleware> _logger;
 
     public AdmissionMiddleware(RequestDelegate next, AuthenticationStep authenticate, EntitlementStep entitle, RateWindowStep rateWindows,
-        ConcurrencyStep lease, QuotaStep quota, TollgateMetrics metrics, ILogger<AdmissionMiddleware> logger)
+        ConcurrencyStep lease, QuotaStep quota, TollgateMetrics metrics, RejectionCounter rejections, ILogger<AdmissionMiddleware> logger)
     {
         _next = next;
         _steps = [authenticate, entitle, rateWindows, lease, quota];
         _metrics = metrics;
+        _rejections = rejections;
         _logger = logger;
     }
 
@@ -140,6 +142,7 @@ internal sealed partial class AdmissionMiddleware
     private async Task RejectAsync(HttpContext context, AdmissionFeature feature, Rejection rejection)
     {
         _metrics.Admission(feature.Metadata.SurfaceName, feature.Model?.Name, rejection.Code, feature.StartTimestamp);
+        _rejections.Count(feature.Principal?.OrgId ?? feature.RefusedOrgId, rejection.Status, rejection.Code);
         LogRejected(_logger, feature.Metadata.SurfaceName, feature.Model?.Name ?? "-", rejection.Status, rejection.Code);
         if (feature.Call is { } call)
         {

@@ -19,6 +19,9 @@ internal static class AdmissionServiceCollectionExtensions
         services.AddValidatedOptions<RateLimitHeaderOptions>(RateLimitHeaderOptions.SectionPath, static o => o.Validate());
         services.AddSingleton<RateLimitHeaders>();
         services.AddHostedService<LeaseRenewal>();
+        services.AddSingleton<RejectionCounter>();
+        services.AddSingleton<RejectionFlusher>();
+        services.AddHostedService(sp => sp.GetRequiredService<RejectionFlusher>());
         return services;
     }
 }

@@ -52,6 +52,7 @@ internal sealed class AuthenticationStep(KeyAuthenticator authenticator, AuthFai
             return default;
         }
         var refusal = Refusal(context, feature, result);
+        feature.RefusedOrgId = result.Principal?.OrgId ?? result.RefusedOrgId;
         if (result.Status == AuthStatus.Missing)
         {
             return new ValueTask<Rejection?>(refusal);

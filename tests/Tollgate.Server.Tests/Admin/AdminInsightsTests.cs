@@ -148,6 +148,62 @@ public sealed class AdminInsightsTests : IAsyncLifetime
         Assert.Equal("forbidden", (await GetAsync($"admin/orgs/{other.OrgId}/live", HttpStatusCode.Forbidden, token))["code"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Rejections_AreCountedPerOrganizationStatusAndCode_SurviveARestart_AndUnknownKeysCountUnderNoOrganization()
+    {
+        var key = await _server.CreateKeyAsync(Stt);
+        var revoked = await _server.CreateKeyAsync(new Dictionary<string, (int, double)> { [Stt] = (5, 10) }, orgId: key.OrgId);
+        using (var admin = _server.CreateAdminClient())
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"admin/keys/{revoked.KeyId}")).StatusCode);
+        }
+        var unknown = Tollgate.Identity.ApiKeys.Generate();
+        await PostAsync(key, "velma-2-emotion-batch", 0.5, HttpStatusCode.Forbidden);
+        await PostAsync(key, "velma-2-emotion-batch", 0.5, HttpStatusCode.Forbidden);
+        await PostAsync(revoked, Stt, 0.5, HttpStatusCode.Unauthorized);
+        await PostAsync(new TestKey("", "", "", unknown), Stt, 0.5, HttpStatusCode.Unauthorized);
+        await PostAsync(key, Stt, 0.5);
+
+        // Counted in memory, written at shutdown: the restarted server reads them from the store.
+        _server = await _server.RestartAsync();
+        var counts = await GetAsync($"admin/orgs/{key.OrgId}/rejections");
+        Assert.Equal(24, counts["hours"]!.GetValue<int>());
+        Assert.Equal(3, counts["total"]!.GetValue<long>());
+        var reasons = counts["by_reason"]!.AsArray().ToDictionary(r => (r!["status"]!.GetValue<int>(), r["code"]!.GetValue<string>()), r => r!["count"]!.GetValue<long>());
+        Assert.Equal(2, reasons.Count);
+        Assert.Equal(1, reasons[(401, "revoked_api_key")]);
+        Assert.Equal(2, reasons.Single(r => r.Key.Item1 == 403).Value);
+        var series = counts["series"]!.AsArray();
+        Assert.Equal(24, series.Count);
+        Assert.Equal(new DateTimeOffset(2026, 5, 20, 23, 0, 0, TimeSpan.Zero), series[^1]!["hour"]!.GetValue<DateTimeOffset>());
+        Assert.Equal(new DateTimeOffset(2026, 5, 20, 0, 0, 0, TimeSpan.Zero), counts["since"]!.GetValue<DateTimeOffset>());
+        Assert.Equal(3, series[^1]!["total"]!.GetValue<long>());
+        Assert.Equal(0, series.Take(23).Sum(h => h!["total"]!.GetValue<long>()));
+
+        // The unknown key: no organization, seen by the operator only.
+        var none = await GetAsync("admin/rejections?hours=1");
+        Assert.Null(none["org_id"]);
+        Assert.Equal(1, none["by_reason"]!.AsArray().Single(r => r!["code"]!.GetValue<string>() == "unknown_api_key")!["count"]!.GetValue<long>());
+        var token = await CreateOrgTokenAsync(key.OrgId);
+        await GetAsync("admin/rejections", HttpStatusCode.Forbidden, token);
+        await GetAsync($"admin/orgs/{key.OrgId}/rejections?hours=1", HttpStatusCode.OK, token);
+
+        // Counts add up across writes (every node adds what it counted since its last flush).
+        _time.Advance(TimeSpan.FromHours(1)); // 2026-05-21 00:00
+        await PostAsync(revoked, Stt, 0.5, HttpStatusCode.Unauthorized);
+        await _server.Services.GetRequiredService<Tollgate.Server.Admission.RejectionFlusher>().FlushAsync(CancellationToken.None);
+        var later = await GetAsync($"admin/orgs/{key.OrgId}/rejections?hours=2");
+        Assert.Equal(4, later["total"]!.GetValue<long>());
+        Assert.Equal([3L, 1L], later["series"]!.AsArray().Select(h => h!["total"]!.GetValue<long>()));
+        Assert.Equal(2, later["by_reason"]!.AsArray().Single(r => r!["code"]!.GetValue<string>() == "revoked_api_key")!["count"]!.GetValue<long>());
+
+        foreach (var bad in new[] { "0", "169", "x", "-1" })
+        {
+            Assert.Equal("invalid_parameter", (await GetAsync($"admin/orgs/{key.OrgId}/rejections?hours={bad}", HttpStatusCode.BadRequest))["code"]!.GetValue<string>());
+        }
+        await GetAsync("admin/orgs/org_nope/rejections", HttpStatusCode.NotFound);
+    }
+
     private async Task<string> CreateOrgTokenAsync(string orgId)
     {
         using var admin = _server.CreateAdminClient();

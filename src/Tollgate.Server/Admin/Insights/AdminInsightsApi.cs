@@ -20,7 +20,26 @@ internal static class AdminInsightsApi
         admin.MapGet("/orgs/{orgId}/live", GetLive).WithName("GetLiveState")
             .WithSummary("What is happening now, cheap enough to poll every second: per model the requests in flight against the concurrency limit, per user the request-rate windows (rule, limit, used, remaining, reset), read without counting a request.")
             .Produces<LiveStateDto>().Refuses(403, 404).Scoped(AdminScope.Organization);
+        admin.MapGet("/orgs/{orgId}/rejections", (string orgId, string? hours, RejectionsQuery query, CancellationToken ct) => GetRejections(orgId, hours, query, ct))
+            .WithName("GetRejections")
+            .WithSummary("The requests admission refused (401, 403, 429, 503) in the last ?hours= UTC hours (1 to 168, default 24; the current hour included), by status and code, and per hour. All nodes' counts, up to 2 s behind.")
+            .Produces<RejectionsDto>().Refuses(400, 403, 404).Scoped(AdminScope.Organization);
+        admin.MapGet("/rejections", (string? hours, RejectionsQuery query, CancellationToken ct) => GetRejections(null, hours, query, ct))
+            .WithName("GetUnattributedRejections")
+            .WithSummary("As /admin/orgs/{orgId}/rejections, for the refused requests no key identified (missing, malformed or unknown keys); operator tokens only.")
+            .Produces<RejectionsDto>().Refuses(400, 403).Scoped(AdminScope.Operator);
         return admin;
+    }
+
+    private static async Task<IResult> GetRejections(string? orgId, string? hours, RejectionsQuery query, CancellationToken ct)
+    {
+        var span = RejectionsQuery.DefaultHours;
+        if (hours is not null && (!int.TryParse(hours, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out span)
+            || span is < 1 or > RejectionsQuery.MaxHours))
+        {
+            return Invalid($"Invalid hours='{hours}'. Expected a whole number from 1 to {RejectionsQuery.MaxHours} (default {RejectionsQuery.DefaultHours}).");
+        }
+        return await query.GetAsync(orgId, span, ct) is { } counts ? TypedResults.Ok(counts) : OrgNotFound(orgId!);
     }
 
     private static async Task<IResult> GetLive(string orgId, LiveStateQuery query, CancellationToken ct) =>

@@ -10,6 +10,7 @@ internal static class InsightsServiceCollectionExtensions
     {
         services.AddSingleton<DailyUsageQuery>();
         services.AddSingleton<LiveStateQuery>();
+        services.AddSingleton<RejectionsQuery>();
         return services;
     }
 }
