@@ -120,6 +120,19 @@ public sealed class OperatorFlowTests(ConsoleFixture fixture)
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         }
 
+        // The refusal is counted under the organization (stored every 2 s): the usage page lists it by status and code.
+        var rejected = page.Locator("#rejections tbody tr", new() { HasText = "401" });
+        for (var until = DateTime.UtcNow.AddSeconds(20); ; )
+        {
+            await page.GotoAsync($"console/orgs/{orgId}/usage");
+            if (await rejected.CountAsync() > 0 || DateTime.UtcNow > until)
+            {
+                break;
+            }
+            await page.WaitForTimeoutAsync(250);
+        }
+        await Expect(rejected.Locator("td.num")).ToHaveTextAsync("1");
+
         await page.GotoAsync("console/orgs");
         await ConsoleSteps.ScreenshotAsync(page, "organizations");
     }
