@@ -33,6 +33,13 @@ public interface IDubbingStore
     /// </summary>
     Task<bool> UpdateDubWithRefundAsync(Dub dub, DubStatus expected, string refundEntryId, DateTimeOffset at, CancellationToken ct = default);
 
+    /// <summary>
+    /// One page of an organization's dubs, newest first (<see cref="Dub.CreatedAt"/> descending, then id descending):
+    /// at most <paramref name="limit"/>, those after the dub <paramref name="after"/> in that order when it is given
+    /// (none when it names no dub).
+    /// </summary>
+    Task<IReadOnlyList<Dub>> PageDubsByOrgAsync(string orgId, int limit, string? after, CancellationToken ct = default);
+
     /// <summary>Dubs a worker has to move on (<see cref="DubLifecycle.IsWorkPending"/>), oldest change first.</summary>
     Task<IReadOnlyList<Dub>> PendingDubsAsync(CancellationToken ct = default);
 

@@ -147,4 +147,11 @@ public interface IPlatformStore
 
     /// <summary>Jobs in <paramref name="status"/> (with their files), oldest first; with <paramref name="expiredBy"/>, only those whose <see cref="PlatformJob.ExpiresAt"/> is at or before it.</summary>
     Task<IReadOnlyList<PlatformJob>> ListAsync(PlatformJobStatus status, DateTimeOffset? expiredBy = null, int limit = 100, CancellationToken ct = default);
+
+    /// <summary>
+    /// One page of an organization's jobs, newest first (<see cref="PlatformJob.CreatedAt"/> descending, then id
+    /// descending), without their files: at most <paramref name="limit"/>, those after the job
+    /// <paramref name="after"/> in that order when it is given (none when it names no job).
+    /// </summary>
+    Task<IReadOnlyList<PlatformJob>> PageByOrgAsync(string orgId, int limit, string? after, CancellationToken ct = default);
 }

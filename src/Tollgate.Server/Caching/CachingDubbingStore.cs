@@ -134,6 +134,9 @@ internal sealed partial class CachingDubbingStore : IDubbingStore
 
     public Task<IReadOnlyList<Dub>> PendingDubsAsync(CancellationToken ct = default) => _inner.PendingDubsAsync(ct);
 
+    public Task<IReadOnlyList<Dub>> PageDubsByOrgAsync(string orgId, int limit, string? after, CancellationToken ct = default) =>
+        _inner.PageDubsByOrgAsync(orgId, limit, after, ct);
+
     public Task UpsertStockVoicesAsync(IEnumerable<Voice> voices, CancellationToken ct = default) => _inner.UpsertStockVoicesAsync(voices, ct);
 
     public Task AddVoiceAsync(Voice voice, CancellationToken ct = default) => _inner.AddVoiceAsync(voice, ct);

@@ -110,6 +110,23 @@ internal sealed class SqlDubbingStore : IDubbingStore
         return true;
     }
 
+    public async Task<IReadOnlyList<Dub>> PageDubsByOrgAsync(string orgId, int limit, string? after, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        await using var c = await _db.OpenConnectionAsync(ct);
+        // As the Platform store's page: a range on (org_id, created_at, id); an unknown cursor compares with NULL, no rows.
+        var rows = await c.QueryAsync<DubRow>(new CommandDefinition(
+            after is null
+                ? $"SELECT {DubColumns} FROM dubs WHERE org_id = @orgId ORDER BY created_at DESC, id DESC LIMIT @limit"
+                : $"""
+                  SELECT {DubColumns} FROM dubs WHERE org_id = @orgId
+                      AND (created_at, id) < (SELECT created_at, id FROM dubs WHERE id = @after)
+                  ORDER BY created_at DESC, id DESC LIMIT @limit
+                  """,
+            new { orgId, after, limit }, cancellationToken: ct));
+        return [.. rows.Select(r => r.ToDub(_db))];
+    }
+
     public async Task<IReadOnlyList<Dub>> PendingDubsAsync(CancellationToken ct = default)
     {
         await using var c = await _db.OpenConnectionAsync(ct);

@@ -146,6 +146,24 @@ internal sealed class SqlPlatformStore : IPlatformStore
         return jobs;
     }
 
+    public async Task<IReadOnlyList<PlatformJob>> PageByOrgAsync(string orgId, int limit, string? after, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        await using var c = await _db.OpenConnectionAsync(ct);
+        // A row-value comparison with the cursor's (created_at, id): a range on the (org_id, created_at, id) index. An
+        // unknown cursor compares with NULL: no rows.
+        var rows = await c.QueryAsync<JobRow>(new CommandDefinition(
+            after is null
+                ? $"SELECT {JobColumns} FROM platform_jobs WHERE org_id = @orgId ORDER BY created_at DESC, id DESC LIMIT @limit"
+                : $"""
+                  SELECT {JobColumns} FROM platform_jobs WHERE org_id = @orgId
+                      AND (created_at, id) < (SELECT created_at, id FROM platform_jobs WHERE id = @after)
+                  ORDER BY created_at DESC, id DESC LIMIT @limit
+                  """,
+            new { orgId, after, limit }, cancellationToken: ct));
+        return [.. rows.Select(r => r.ToJob(_db))];
+    }
+
     /// <summary>What every transaction that writes one job (and its files) serializes on.</summary>
     private static string JobScope(string jobId) => "platform-job:" + jobId;
 

@@ -212,3 +212,85 @@ public sealed class AdminInsightsTests : IAsyncLifetime
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["token"]!.GetValue<string>();
     }
 }
+
+/// <summary>An organization's Platform jobs and dubs through the Admin API, after real submissions.</summary>
+public sealed class AdminActivityTests : IAsyncLifetime
+{
+    private TollgateServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await TollgateServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private async Task<JsonObject> GetAsync(string path, HttpStatusCode expected = HttpStatusCode.OK, string? token = TollgateServer.AdminToken)
+    {
+        using var admin = _server.CreateAdminClient(token);
+        using var response = await admin.GetAsync(path);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"GET {path} → {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    [Fact]
+    public async Task JobsAndDubs_ListNewestFirstInPages_WithADetail_AndAnotherOrganizationsReadAsMissing()
+    {
+        var key = await Tollgate.Platform.PlatformClient.FullKeyAsync(_server);
+        var dubKey = await _server.CreateKeyAsync(new Dictionary<string, (int, double)> { ["velma-2-batch"] = (5, 10) }, key.OrgId);
+        var jobIds = new List<string>();
+        using (var platform = new Tollgate.Platform.PlatformClient(_server, key))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var (status, body) = await platform.PostJsonAsync(Tollgate.Platform.PlatformClient.Body(TestAudio.SpeechLikeWav(), finalize: i != 2, filename: $"part-{i}.wav"));
+                Assert.Equal(HttpStatusCode.OK, status);
+                jobIds.Add(body["job_id"]!.GetValue<string>());
+            }
+        }
+        string dubId;
+        using (var dubbing = new Tollgate.Dubbing.DubbingClient(_server, dubKey.Secret))
+        {
+            dubId = await dubbing.CreateDubAsync(TestAudio.SpeechLikeWav());
+        }
+
+        var first = await GetAsync($"admin/orgs/{key.OrgId}/jobs?limit=2");
+        var firstIds = first["items"]!.AsArray().Select(j => j!["id"]!.GetValue<string>()).ToList();
+        var second = await GetAsync($"admin/orgs/{key.OrgId}/jobs?limit=2&after={first["next"]!.GetValue<string>()}");
+        Assert.Null(second["next"]);
+        var all = firstIds.Concat(second["items"]!.AsArray().Select(j => j!["id"]!.GetValue<string>())).ToList();
+        Assert.Equal(jobIds.Order(), all.Order());
+        var listed = first["items"]!.AsArray().Concat(second["items"]!.AsArray()).Select(j => j!.AsObject()).ToList();
+        Assert.True(listed.Zip(listed.Skip(1)).All(p => p.First["created_at"]!.GetValue<DateTimeOffset>() >= p.Second["created_at"]!.GetValue<DateTimeOffset>()));
+        Assert.All(listed, j => Assert.Null(j["files"]));
+        Assert.Equal("pending", listed.Single(j => j["id"]!.GetValue<string>() == jobIds[2])["status"]!.GetValue<string>());
+
+        var detail = await GetAsync($"admin/orgs/{key.OrgId}/jobs/{jobIds[2]}");
+        Assert.Equal(key.UserId, detail["user_id"]!.GetValue<string>());
+        Assert.Equal("file", detail["submission"]!.GetValue<string>());
+        var file = Assert.Single(detail["files"]!.AsArray())!;
+        Assert.Equal("part-2.wav", file["filename"]!.GetValue<string>());
+        Assert.Null(file["blob_key"]);
+
+        var dubs = await GetAsync($"admin/orgs/{key.OrgId}/dubs");
+        var dub = Assert.Single(dubs["items"]!.AsArray())!;
+        Assert.Equal(dubId, dub["id"]!.GetValue<string>());
+        Assert.False(string.IsNullOrEmpty(dub["status"]!.GetValue<string>()));
+        Assert.Equal(dubId, (await GetAsync($"admin/orgs/{key.OrgId}/dubs/{dubId}"))["id"]!.GetValue<string>());
+
+        // Another organization: its token is refused on this one, and this one's jobs and dubs are not found under it.
+        var other = await _server.CreateKeyAsync("velma-2-stt-batch");
+        Assert.Empty((await GetAsync($"admin/orgs/{other.OrgId}/jobs"))["items"]!.AsArray());
+        Assert.Equal("not_found", (await GetAsync($"admin/orgs/{other.OrgId}/jobs/{jobIds[0]}", HttpStatusCode.NotFound))["code"]!.GetValue<string>());
+        await GetAsync($"admin/orgs/{other.OrgId}/dubs/{dubId}", HttpStatusCode.NotFound);
+        using (var admin = _server.CreateAdminClient())
+        {
+            using var created = await admin.PostAsJsonAsync("admin/tokens", new { name = "console", org_id = other.OrgId });
+            var token = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["token"]!.GetValue<string>();
+            await GetAsync($"admin/orgs/{key.OrgId}/jobs/{jobIds[0]}", HttpStatusCode.Forbidden, token);
+            await GetAsync($"admin/orgs/{other.OrgId}/jobs/{jobIds[0]}", HttpStatusCode.NotFound, token);
+            await GetAsync($"admin/orgs/{other.OrgId}/dubs/{dubId}", HttpStatusCode.NotFound, token);
+        }
+        Assert.Equal("invalid_parameter", (await GetAsync($"admin/orgs/{other.OrgId}/jobs?after={jobIds[0]}", HttpStatusCode.BadRequest))["code"]!.GetValue<string>());
+        Assert.Equal("invalid_parameter", (await GetAsync($"admin/orgs/{key.OrgId}/dubs?limit=0", HttpStatusCode.BadRequest))["code"]!.GetValue<string>());
+        await GetAsync("admin/orgs/org_nope/jobs", HttpStatusCode.NotFound);
+    }
+}

@@ -124,6 +124,7 @@ public sealed class CachingDubbingStoreTests
         public Task<Dub?> GetDubAsync(string dubId, CancellationToken ct = default) => throw new NotSupportedException();
         public Task<bool> UpdateDubAsync(Dub dub, DubStatus expected, CancellationToken ct = default) => throw new NotSupportedException();
         public Task<IReadOnlyList<Dub>> PendingDubsAsync(CancellationToken ct = default) => throw new NotSupportedException();
+        public Task<IReadOnlyList<Dub>> PageDubsByOrgAsync(string orgId, int limit, string? after, CancellationToken ct = default) => throw new NotSupportedException();
         public Task UpsertStockVoicesAsync(IEnumerable<Voice> voices, CancellationToken ct = default) => throw new NotSupportedException();
         public Task AddVoiceAsync(Voice voice, CancellationToken ct = default) => throw new NotSupportedException();
         public Task<Voice?> GetVoiceAsync(string voiceId, string userId, CancellationToken ct = default) => throw new NotSupportedException();

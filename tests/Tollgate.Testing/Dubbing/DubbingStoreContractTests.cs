@@ -56,6 +56,29 @@ public abstract class DubbingStoreContractTests
         new(dub.Id + ":charge", dub.OrgId, dub.Id, credits, MonthPeriod.Of(at ?? dub.UpdatedAt), at ?? dub.UpdatedAt);
 
     [Fact]
+    public async Task PageDubsByOrg_ListsAnOrganizationsDubsNewestFirst_APageAtATime()
+    {
+        var org = Fresh("org");
+        var dubs = new List<Dub>();
+        for (var i = 0; i < 5; i++)
+        {
+            var dub = NewDub(org, at: At.AddMinutes(i == 4 ? 3 : i));
+            await Store.AddDubAsync(dub);
+            dubs.Add(dub);
+        }
+        await Store.AddDubAsync(NewDub());
+        var expected = dubs.OrderByDescending(d => d.CreatedAt).ThenByDescending(d => d.Id, StringComparer.Ordinal).Select(d => d.Id).ToList();
+
+        var first = await Store.PageDubsByOrgAsync(org, 3, null);
+        Assert.Equal(expected[..3], first.Select(d => d.Id));
+        var rest = await Store.PageDubsByOrgAsync(org, 3, first[^1].Id);
+        Assert.Equal(expected[3..], rest.Select(d => d.Id));
+        Assert.Equal(dubs.Single(d => d.Id == rest[^1].Id), rest[^1]);
+        Assert.Empty(await Store.PageDubsByOrgAsync(org, 3, rest[^1].Id));
+        Assert.Empty(await Store.PageDubsByOrgAsync(org, 3, "dub_none"));
+    }
+
+    [Fact]
     public async Task ADub_IsReadBackWhole_ByItsOwner_AndByWorkers_ButNotByAnotherUser()
     {
         var dub = NewDub() with { VoiceId = "voice_x", ErrorCode = null };

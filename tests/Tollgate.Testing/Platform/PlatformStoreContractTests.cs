@@ -42,6 +42,36 @@ public abstract class PlatformStoreContractTests
     };
 
     [Fact]
+    public async Task PageByOrg_ListsAnOrganizationsJobsNewestFirst_APageAtATime_WithoutFiles()
+    {
+        var org = "org_" + Guid.NewGuid().ToString("N")[..12];
+        var jobs = new List<PlatformJob>();
+        for (var i = 0; i < 5; i++)
+        {
+            // Two share a millisecond: id breaks the tie.
+            var job = AJob(org: org) with { CreatedAt = Now.AddSeconds(i == 4 ? 3 : i), Status = i == 0 ? PlatformJobStatus.Completed : PlatformJobStatus.Pending };
+            await Store.CreateJobAsync(job, AFile(job.Id));
+            jobs.Add(job);
+        }
+        await Store.CreateJobAsync(AJob(org: "org_" + Guid.NewGuid().ToString("N")[..12]), null);
+        var expected = jobs.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id, StringComparer.Ordinal).Select(j => j.Id).ToList();
+
+        var first = await Store.PageByOrgAsync(org, 2, null);
+        Assert.Equal(expected[..2], first.Select(j => j.Id));
+        Assert.All(first, j => Assert.Empty(j.Files));
+        var second = await Store.PageByOrgAsync(org, 2, first[^1].Id);
+        Assert.Equal(expected[2..4], second.Select(j => j.Id));
+        var last = await Store.PageByOrgAsync(org, 2, second[^1].Id);
+        Assert.Equal(expected[4..], last.Select(j => j.Id));
+        Assert.Equal(PlatformJobStatus.Completed, last[0].Status);
+        Assert.Equal((jobs[0].OrgId, jobs[0].UserId, jobs[0].KeyId, jobs[0].Flags, jobs[0].CreatedAt, jobs[0].ExpiresAt),
+            (last[0].OrgId, last[0].UserId, last[0].KeyId, last[0].Flags, last[0].CreatedAt, last[0].ExpiresAt));
+        Assert.Empty(await Store.PageByOrgAsync(org, 2, last[^1].Id));
+        Assert.Empty(await Store.PageByOrgAsync(org, 2, "no-such-job"));
+        Assert.Equal(expected, (await Store.PageByOrgAsync(org, 100, null)).Select(j => j.Id));
+    }
+
+    [Fact]
     public async Task ACreatedJob_ReadsBackAsStored_WithItsFirstFileAtIndex0()
     {
         var job = AJob();

@@ -28,8 +28,57 @@ internal static class AdminInsightsApi
             .WithName("GetUnattributedRejections")
             .WithSummary("As /admin/orgs/{orgId}/rejections, for the refused requests no key identified (missing, malformed or unknown keys); operator tokens only.")
             .Produces<RejectionsDto>().Refuses(400, 403).Scoped(AdminScope.Operator);
+        admin.MapGet("/orgs/{orgId}/jobs", ListJobs).WithName("ListOrganizationJobs")
+            .WithSummary("An organization's Platform API jobs with their status, newest first, a page at a time (?limit=, default 100, at most 1000; ?after= the previous page's next).")
+            .Produces<PageDto<PlatformJobDto>>().Refuses(400, 403, 404).Scoped(AdminScope.Organization);
+        admin.MapGet("/orgs/{orgId}/jobs/{jobId}", GetJob).WithName("GetOrganizationJob")
+            .WithSummary("One Platform API job of an organization, with its files (another organization's job is 404).")
+            .Produces<PlatformJobDto>().Refuses(403, 404).Scoped(AdminScope.Organization);
+        admin.MapGet("/orgs/{orgId}/dubs", ListDubs).WithName("ListOrganizationDubs")
+            .WithSummary("An organization's dubs with their status, newest first, a page at a time (?limit=, ?after=).")
+            .Produces<PageDto<OrgDubDto>>().Refuses(400, 403, 404).Scoped(AdminScope.Organization);
+        admin.MapGet("/orgs/{orgId}/dubs/{dubId}", GetDub).WithName("GetOrganizationDub")
+            .WithSummary("One dub of an organization (another organization's dub is 404).")
+            .Produces<OrgDubDto>().Refuses(403, 404).Scoped(AdminScope.Organization);
         return admin;
     }
+
+    private static async Task<IResult> ListJobs(string orgId, string? limit, string? after, OrgActivityQuery query, CancellationToken ct)
+    {
+        if (TryReadLimit(limit, out var size) is { } bad)
+        {
+            return bad;
+        }
+        var (outcome, page) = await query.ListJobsAsync(orgId, size, after, ct);
+        return Answer(outcome, page, orgId, after, "Platform job");
+    }
+
+    private static async Task<IResult> ListDubs(string orgId, string? limit, string? after, OrgActivityQuery query, CancellationToken ct)
+    {
+        if (TryReadLimit(limit, out var size) is { } bad)
+        {
+            return bad;
+        }
+        var (outcome, page) = await query.ListDubsAsync(orgId, size, after, ct);
+        return Answer(outcome, page, orgId, after, "dub");
+    }
+
+    private static IResult Answer<T>(PageOutcome outcome, PageDto<T>? page, string orgId, string? after, string what) => outcome switch
+    {
+        PageOutcome.Ok => TypedResults.Ok(page),
+        PageOutcome.NoOrganization => OrgNotFound(orgId),
+        _ => UnknownCursor(after!, $"{what} of organization {orgId}"),
+    };
+
+    private static async Task<IResult> GetJob(string orgId, string jobId, OrgActivityQuery query, CancellationToken ct) =>
+        await query.GetJobAsync(orgId, jobId, ct) is { } job
+            ? TypedResults.Ok(job)
+            : ApiError.Result(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"Organization {orgId} has no Platform job {jobId}.");
+
+    private static async Task<IResult> GetDub(string orgId, string dubId, OrgActivityQuery query, CancellationToken ct) =>
+        await query.GetDubAsync(orgId, dubId, ct) is { } dub
+            ? TypedResults.Ok(dub)
+            : ApiError.Result(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"Organization {orgId} has no dub {dubId}.");
 
     private static async Task<IResult> GetRejections(string? orgId, string? hours, RejectionsQuery query, CancellationToken ct)
     {

@@ -11,6 +11,7 @@ internal static class InsightsServiceCollectionExtensions
         services.AddSingleton<DailyUsageQuery>();
         services.AddSingleton<LiveStateQuery>();
         services.AddSingleton<RejectionsQuery>();
+        services.AddSingleton<OrgActivityQuery>();
         return services;
     }
 }
