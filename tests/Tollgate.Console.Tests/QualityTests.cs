@@ -21,7 +21,7 @@ public sealed class QualityTests(ConsoleFixture fixture)
         foreach (var path in new[]
                  {
                      "console/orgs", $"console/orgs/{key.OrgId}", $"console/orgs/{key.OrgId}/keys/new", $"console/keys/{key.KeyId}",
-                     $"console/keys/{key.KeyId}/revoke", $"console/orgs/{key.OrgId}/usage",
+                     $"console/keys/{key.KeyId}/revoke", $"console/orgs/{key.OrgId}/usage", $"console/orgs/{key.OrgId}/activity",
                  })
         {
             await Check(page, path);

@@ -80,6 +80,9 @@ public sealed class SessionTests(ConsoleFixture fixture)
         Assert.Equal(403, (await page.GotoAsync($"console/orgs/{theirs.OrgId}/keys/new"))!.Status);
         Assert.Equal(404, (await page.GotoAsync($"console/keys/{theirs.KeyId}"))!.Status);
         Assert.Equal(404, (await page.GotoAsync($"console/keys/{theirs.KeyId}/revoke"))!.Status);
+        Assert.Equal(403, (await page.GotoAsync($"console/orgs/{theirs.OrgId}/activity"))!.Status);
+        Assert.Equal(200, (await page.GotoAsync($"console/orgs/{mine.OrgId}/activity"))!.Status);
+        await Expect(page.GetByText("No Platform API job yet.")).ToBeVisibleAsync();
         Assert.Equal(403, (await context.APIRequest.GetAsync($"console/api/orgs/{theirs.OrgId}/live")).Status);
         Assert.Equal(200, (await context.APIRequest.GetAsync($"console/api/orgs/{mine.OrgId}/live")).Status);
 
