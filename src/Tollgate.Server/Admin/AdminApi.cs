@@ -176,9 +176,11 @@ internal static class AdminApi
     }
 
     public static IResult? ValidateName(string? name) =>
-        string.IsNullOrWhiteSpace(name) || name.Trim().Length > MaxNameLength
-            ? ApiError.Result(StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationFailed, $"name: required, 1 to {MaxNameLength} characters.")
-            : null;
+        NameProblem(name) is { } problem ? ApiError.Result(StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationFailed, problem) : null;
+
+    /// <summary>What is wrong with an organization's or a user's name, or null; the Admin API and the console both answer with it.</summary>
+    public static string? NameProblem(string? name) =>
+        string.IsNullOrWhiteSpace(name) || name.Trim().Length > MaxNameLength ? $"name: required, 1 to {MaxNameLength} characters." : null;
 
     /// <summary><c>{"name": "…"}</c>, the body of the create-organization and create-user calls.</summary>
     private static CreateNameRequest ReadName(JsonObjectReader body) => new(body.Takes("name").Text("name"));

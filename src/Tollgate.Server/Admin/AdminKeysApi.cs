@@ -47,22 +47,7 @@ internal static class AdminKeysApi
         {
             return error;
         }
-        if (body!.Name is { Length: > AdminApi.MaxNameLength })
-        {
-            return ApiError.Result(StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationFailed, $"name: at most {AdminApi.MaxNameLength} characters.");
-        }
-        var errors = new List<string>();
-        var models = new Dictionary<string, ModelLimits>(StringComparer.Ordinal);
-        foreach (var (model, limits) in body.Models ?? [])
-        {
-            if (limits?.Concurrency is not { } concurrency || limits.MonthlyAudioHours is not { } hours)
-            {
-                errors.Add($"models.{model}: both concurrency and monthly_audio_hours are required.");
-                continue;
-            }
-            models[model] = new ModelLimits(concurrency, hours);
-        }
-        errors.AddRange(KeyIssuer.Validate(models).Where(e => errors.Count == 0 || !e.StartsWith("models: at least", StringComparison.Ordinal)));
+        var errors = ValidateKeyRequest(body!, out var models);
         if (errors.Count > 0)
         {
             return ApiError.Result(StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationFailed, string.Join(" ", errors));
@@ -76,8 +61,35 @@ internal static class AdminKeysApi
         {
             return ApiError.Result(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"Organization {orgId} has no user {userId}.");
         }
-        var issued = await issuer.IssueAsync(user, body.Name, models, ct);
+        var issued = await issuer.IssueAsync(user, body!.Name, models, ct);
         return TypedResults.Created($"/admin/keys/{issued.Record.Id}", CreatedKeyDto.From(issued));
+    }
+
+    /// <summary>
+    /// Every problem with a key request (its name, and each model's limits by <see cref="KeyIssuer.Validate"/>), and the
+    /// entitlements it asks for; the Admin API answers the problems joined in one 422, the console shows each beside its field.
+    /// </summary>
+    internal static List<string> ValidateKeyRequest(CreateKeyRequest body, out Dictionary<string, ModelLimits> models)
+    {
+        var errors = new List<string>();
+        if (body.Name is { Length: > AdminApi.MaxNameLength })
+        {
+            errors.Add($"name: at most {AdminApi.MaxNameLength} characters.");
+        }
+        var missing = 0;
+        models = new Dictionary<string, ModelLimits>(StringComparer.Ordinal);
+        foreach (var (model, limits) in body.Models ?? [])
+        {
+            if (limits?.Concurrency is not { } concurrency || limits.MonthlyAudioHours is not { } hours)
+            {
+                errors.Add($"models.{model}: both concurrency and monthly_audio_hours are required.");
+                missing++;
+                continue;
+            }
+            models[model] = new ModelLimits(concurrency, hours);
+        }
+        errors.AddRange(KeyIssuer.Validate(models).Where(e => missing == 0 || !e.StartsWith("models: at least", StringComparison.Ordinal)));
+        return errors;
     }
 
     private static async Task<IResult> ListKeys(string orgId, string? limit, string? after, IIdentityStore store, TimeProvider time, CancellationToken ct)
@@ -114,7 +126,8 @@ internal static class AdminKeysApi
         return TypedResults.NoContent();
     }
 
-    private static async Task RevokeAsync(ApiKeyRecord key, IIdentityStore store, KeyAuthenticator authenticator, TimeProvider time, ILoggerFactory loggers)
+    /// <summary>Revokes a key and tells every node's key cache (the Admin API's revoke and the console's).</summary>
+    internal static async Task RevokeAsync(ApiKeyRecord key, IIdentityStore store, KeyAuthenticator authenticator, TimeProvider time, ILoggerFactory loggers)
     {
         await store.RevokeKeyAsync(key.Id, Timestamps.Now(time), CancellationToken.None);
         await TellNodesAsync(key.Id, loggers, () => authenticator.RevokedAsync(key.Hash, CancellationToken.None));

@@ -61,12 +61,16 @@ internal sealed class AdminTokenVerifier(IIdentityStore store, IAdminTokenStore 
             return null;
         }
         var presented = authorization[scheme.Length..].Trim();
-        if (presented.Length == 0)
-        {
-            return null;
-        }
+        return presented.Length == 0 ? null : await VerifyDigestAsync(Digest(presented), ct);
+    }
+
+    /// <summary>
+    /// The caller a token's SHA-256 (<see cref="Digest"/>) stands for; null when unknown or revoked. The console keeps only
+    /// the digest in its session and asks again on every request, so a revoked token or a changed operator token ends the session.
+    /// </summary>
+    public async ValueTask<AdminCaller?> VerifyDigestAsync(byte[] digest, CancellationToken ct = default)
+    {
         var expected = await _expected.Task;
-        var digest = Digest(presented);
         if (CryptographicOperations.FixedTimeEquals(digest, expected))
         {
             return AdminCaller.Operator;
@@ -76,5 +80,5 @@ internal sealed class AdminTokenVerifier(IIdentityStore store, IAdminTokenStore 
         return record is { IsRevoked: false } && record.Hash.FixedTimeEquals(hash) ? new AdminCaller(record.OrgId, record.Id) : null;
     }
 
-    private static byte[] Digest(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+    public static byte[] Digest(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
 }

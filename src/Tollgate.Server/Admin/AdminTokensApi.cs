@@ -45,12 +45,18 @@ internal static class AdminTokensApi
         {
             return OrgNotFound(orgId);
         }
+        var created = await IssueAsync(body.Name, body.OrgId, tokens, time, ct);
+        return TypedResults.Created($"/admin/tokens/{created.Id}", created);
+    }
+
+    /// <summary>Stores a new admin token record (the Admin API's and the console's); the answer is the only place its secret appears.</summary>
+    internal static async Task<CreatedAdminTokenDto> IssueAsync(string? name, string? orgId, IAdminTokenStore tokens, TimeProvider time, CancellationToken ct)
+    {
         var secret = AdminTokens.Generate();
-        var record = new AdminTokenRecord(Ids.New("atk"), string.IsNullOrWhiteSpace(body.Name) ? null : body.Name.Trim(),
-            AdminTokens.VisiblePrefix(secret), AdminTokens.Hash(secret), body.OrgId, Timestamps.Now(time), null);
+        var record = new AdminTokenRecord(Ids.New("atk"), string.IsNullOrWhiteSpace(name) ? null : name.Trim(),
+            AdminTokens.VisiblePrefix(secret), AdminTokens.Hash(secret), orgId, Timestamps.Now(time), null);
         await tokens.AddAsync(record, ct);
-        return TypedResults.Created($"/admin/tokens/{record.Id}",
-            new CreatedAdminTokenDto(record.Id, secret, record.Prefix, record.Name, record.OrgId, record.CreatedAt));
+        return new CreatedAdminTokenDto(record.Id, secret, record.Prefix, record.Name, record.OrgId, record.CreatedAt);
     }
 
     private static async Task<IResult> ListTokens(IAdminTokenStore tokens, CancellationToken ct) =>

@@ -38,10 +38,20 @@ internal static class UsageReport
             return ApiError.Result(StatusCodes.Status400BadRequest, ErrorCodes.InvalidParameter,
                 $"Invalid month='{month}'. Expected YYYY-MM, e.g. {current}.");
         }
+        return await BuildAsync(orgId, period, store, ledger, meter, leases, quotaOptions, time, ct) is { } report
+            ? TypedResults.Ok(report)
+            : ApiError.Result(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"No organization '{orgId}'.");
+    }
+
+    /// <summary>The report of an organization for a month (the Admin API's and the console's); null when there is no such organization.</summary>
+    public static async Task<UsageReportDto?> BuildAsync(string orgId, MonthPeriod period, IIdentityStore store, IUsageLedger ledger,
+        IQuotaMeter meter, ILeaseTable leases, QuotaOptions quotaOptions, TimeProvider time, CancellationToken ct)
+    {
         if (await store.GetOrganizationAsync(orgId, ct) is null)
         {
-            return ApiError.Result(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"No organization '{orgId}'.");
+            return null;
         }
+        var current = MonthPeriod.Current(time);
         var now = time.GetUtcNow();
         var keys = (await store.ListKeysAsync(orgId, ct)).Where(k => !k.IsRevoked && !k.IsExpiredAt(now)).ToList();
         var totals = (await ledger.MonthTotalsAsync(orgId, period, ct)).ToDictionary(t => t.Model, StringComparer.Ordinal);
@@ -61,7 +71,7 @@ internal static class UsageReport
                 limits.Count > 0 ? limits.Max(x => x.Concurrency) : null));
         }
         var capMs = quotaOptions.CapMs(orgId);
-        return TypedResults.Ok(new UsageReportDto(orgId, period.ToString(), period.End, capMs > 0 ? ToHours(capMs) : null, rows));
+        return new UsageReportDto(orgId, period.ToString(), period.End, capMs > 0 ? ToHours(capMs) : null, rows);
     }
 
     private static double ToHours(long ms) => Math.Round(ms / 3_600_000d, 6);

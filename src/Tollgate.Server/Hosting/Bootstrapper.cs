@@ -102,6 +102,7 @@ internal sealed partial class Bootstrapper(
         }
         output.WriteLine($"Store: {StoreDescription} (data directory {data.Path})");
         output.WriteLine($"API reference: {address}/docs");
+        output.WriteLine($"Web console: {address}/console (sign in with the admin token)");
         output.WriteLine("===============================================================");
         output.WriteLine();
         output.Flush();

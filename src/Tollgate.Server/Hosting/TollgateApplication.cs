@@ -7,6 +7,7 @@ using Tollgate.Server.Backends;
 using Tollgate.Server.Http;
 using Tollgate.Server.Models;
 using Tollgate.Server.Observability;
+using Tollgate.Server.WebConsole;
 
 namespace Tollgate.Server.Hosting;
 
@@ -36,12 +37,14 @@ internal static class TollgateApplication
         app.UseMiddleware<RequestLogMiddleware>();
         app.UseErrorShapes();
         app.UseAdmission();
+        app.UseTollgateConsole();
         app.MapModelsApi();
         app.MapUpstreams();
         app.MapAdminApi();
         app.MapDubbingApi();
         app.MapPlatformApi();
         app.MapApiReference();
+        app.MapTollgateConsole();
         app.MapHealthEndpoints();
         app.MapTelemetryEndpoints();
         return app;

@@ -14,6 +14,7 @@ using Tollgate.Server.Dubbing;
 using Tollgate.Server.Jobs;
 using Tollgate.Server.Models;
 using Tollgate.Server.Observability;
+using Tollgate.Server.WebConsole;
 
 namespace Tollgate.Server.Hosting;
 
@@ -80,6 +81,7 @@ internal static class TollgateHostingExtensions
         services.AddTollgateHealthChecks();
         builder.AddTollgateTelemetry();
         services.AddApiReference();
+        services.AddTollgateConsole();
         return builder;
     }
 
