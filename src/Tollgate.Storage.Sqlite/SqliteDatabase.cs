@@ -132,6 +132,8 @@ internal sealed class SqliteDatabase : SqlDatabase
 
     public override string InsertionOrder => "rowid";
 
+    public override string UtcDay(string column) => $"substr({column}, 1, 10)";
+
     private static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(30);
 
     private void WaitWhenBusy(SqliteConnection connection) => SQLitePCL.raw.sqlite3_busy_timeout(connection.Handle, _busyTimeoutMs);

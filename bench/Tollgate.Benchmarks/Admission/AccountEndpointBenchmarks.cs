@@ -88,7 +88,9 @@ public class AccountEndpointBenchmarks
         var user = await identity.GetUserAsync(caller.UserId, context.RequestAborted);
         var balance = await dubbing.BalanceAsync(caller.OrgId, context.RequestAborted);
         await DubbingJson.Ok(new AccountDto(caller.UserId, user?.Name, caller.OrgId, org?.Name, caller.KeyId, balance.Allowance, balance.Used,
-            balance.Left, balance.Period.ToString(), balance.Period.End)).ExecuteAsync(context);
+            balance.Left, balance.Period.ToString(), balance.Period.End,
+            caller.Key.Models.OrderBy(m => m.Key, StringComparer.Ordinal).ToDictionary(m => m.Key, m => new AccountModelDto(m.Value.Concurrency, m.Value.MonthlyAudioHours))))
+            .ExecuteAsync(context);
     }
 
     private static Task FixedAnswer(HttpContext context)
