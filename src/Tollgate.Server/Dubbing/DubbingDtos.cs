@@ -20,13 +20,6 @@ internal static class DubbingJson
     };
 
     public static IResult Ok<T>(T body, int status = StatusCodes.Status200OK) => TypedResults.Json(body, Options, statusCode: status);
-
-    /// <summary>The serializer of <typeparamref name="T"/> under <see cref="Options"/> (which this makes read-only, as a first answer would).</summary>
-    public static JsonTypeInfo<T> TypeInfo<T>()
-    {
-        Options.MakeReadOnly(populateMissingResolver: true);
-        return (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
-    }
 }
 
 /// <summary>
