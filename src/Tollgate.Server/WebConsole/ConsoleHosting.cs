@@ -42,12 +42,25 @@ internal static class ConsoleHosting
         return services;
     }
 
-    /// <summary>After routing: the session, the policy and antiforgery (each a no-op for endpoints that are not the console's).</summary>
+    /// <summary>
+    /// After routing, for the console's addresses only: the session, the policy and antiforgery. Every other request
+    /// skips them: the authentication middleware alone resolves a scoped service, which costs an API call its own DI
+    /// scope (about 1 KB) for a cookie it never reads.
+    /// </summary>
     public static IApplicationBuilder UseTollgateConsole(this IApplicationBuilder app)
     {
-        app.UseAuthentication();
-        app.UseAuthorization();
-        app.UseAntiforgery();
+        app.UseWhen(static http => http.Request.Path.StartsWithSegments(ConsolePaths.Root), static console =>
+        {
+            console.UseAuthentication();
+            console.UseAuthorization();
+            console.UseAntiforgery();
+        });
+        // The branch's builder records these on its own copy of the properties, so WebApplication would still add all
+        // three in front of every request; these are the marks the three Use… calls leave, set where it looks for them.
+        foreach (var mark in (string[])["__AuthenticationMiddlewareSet", "__AuthorizationMiddlewareSet", "__AntiforgeryMiddlewareSet"])
+        {
+            app.Properties[mark] = true;
+        }
         return app;
     }
 
