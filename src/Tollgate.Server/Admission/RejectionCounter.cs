@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Tollgate.Metering;
+using Tollgate.Server.Hosting;
 
 namespace Tollgate.Server.Admission;
 
@@ -59,33 +60,12 @@ internal sealed class RejectionCounter(TimeProvider time)
 
 /// <summary>Adds the refusals counted on this node to the store every two seconds and at shutdown, never per request.</summary>
 internal sealed partial class RejectionFlusher(RejectionCounter counter, IRejectionStore store, TimeProvider time, ILogger<RejectionFlusher> logger)
-    : BackgroundService
+    : PeriodicFlusher(Interval, time)
 {
     internal static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await FlushAsync(CancellationToken.None);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        await FlushAsync(cancellationToken);
-    }
-
     /// <summary>Writes what was counted since the last flush; on failure the counts wait for the next one.</summary>
-    public async Task FlushAsync(CancellationToken ct)
+    public override async Task FlushAsync(CancellationToken ct)
     {
         var counts = counter.Drain();
         if (counts.Count == 0)

@@ -4,32 +4,11 @@ namespace Tollgate.Server.Hosting;
 
 /// <summary>Writes keys' last-used times to the store every few seconds (and at shutdown), never per request.</summary>
 internal sealed partial class KeyUsageFlusher(KeyAuthenticator authenticator, IIdentityStore store, TimeProvider time, ILogger<KeyUsageFlusher> logger)
-    : BackgroundService
+    : PeriodicFlusher(Interval, time)
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await FlushAsync(CancellationToken.None);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        await FlushAsync(cancellationToken);
-    }
-
-    private async Task FlushAsync(CancellationToken ct)
+    public override async Task FlushAsync(CancellationToken ct)
     {
         var used = authenticator.DrainLastUsed();
         if (used.Count == 0)
