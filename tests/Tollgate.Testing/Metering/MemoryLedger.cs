@@ -15,6 +15,10 @@ public sealed class MemoryLedger : IUsageLedger
 
     public Task<bool> AppendAsync(UsageCharge charge, CancellationToken ct = default)
     {
+        if (charge.Milliseconds < 0)
+        {
+            return Task.FromException<bool>(new ArgumentOutOfRangeException(nameof(charge), "A charge is never negative (the SQL stores' CHECK constraint)."));
+        }
         lock (Rows)
         {
             if (Rows.Any(r => r.RequestId == charge.RequestId))

@@ -98,6 +98,33 @@ public abstract class UsageLedgerContractTests
     }
 
     [Fact]
+    public async Task ManyConcurrentCharges_AreEachRecorded_AndEachCallerLearnsItsOwnOutcome()
+    {
+        var org = NewOrg();
+        var charges = Enumerable.Range(0, 64).Select(i => Charge(org, "velma-2-stt-batch", 10 + i, May, May.Start.AddSeconds(i))).ToArray();
+        // Every fourth charge is written twice at once: exactly one of the two writers learns it was new.
+        var writes = charges.Concat(charges.Where((_, i) => i % 4 == 0)).ToArray();
+        var results = await Task.WhenAll(writes.Select(c => Task.Run(() => Ledger.AppendAsync(c))));
+
+        Assert.Equal(charges.Length, results.Count(r => r));
+        Assert.Equal([new ModelUsageTotal("velma-2-stt-batch", charges.Sum(c => c.Milliseconds), charges.Length)], await Ledger.MonthTotalsAsync(org, May));
+    }
+
+    [Fact]
+    public async Task AChargeTheStoreRefuses_FailsItsOwnWriteOnly_TheConcurrentOnesAreRecorded()
+    {
+        var org = NewOrg();
+        var good = Enumerable.Range(0, 16).Select(i => Charge(org, "velma-2-stt-batch", 100, May, May.Start.AddSeconds(i))).ToArray();
+        // A negative duration is not a charge: the store refuses the row (a CHECK constraint in SQL).
+        var bad = Charge(org, "velma-2-stt-batch", -1, May, May.Start);
+        var writes = good.Take(8).Append(bad).Concat(good.Skip(8)).Select(c => Task.Run(() => Ledger.AppendAsync(c))).ToArray();
+
+        await Assert.ThrowsAnyAsync<Exception>(() => writes[8]);
+        Assert.All(await Task.WhenAll(writes.Where((_, i) => i != 8)), Assert.True);
+        Assert.Equal([new ModelUsageTotal("velma-2-stt-batch", 1_600, 16)], await Ledger.MonthTotalsAsync(org, May));
+    }
+
+    [Fact]
     public async Task MonthTotals_SumEachModel_OfThatOrganizationAndMonthOnly_InModelOrder()
     {
         var org = NewOrg();
