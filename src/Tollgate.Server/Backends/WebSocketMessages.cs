@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 
 namespace Tollgate.Server.Backends;
 
@@ -28,6 +29,8 @@ internal static class WebSocketMessages
     public const int MaxMessageBytes = 16 * 1024 * 1024;
 
     /// <summary>Reads the next whole message; a message over <see cref="MaxMessageBytes"/> throws <see cref="InvalidDataException"/>.</summary>
+    /// <remarks>Its state machine is pooled: a relay reads one message per frame each way, for as long as the stream lasts.</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<WebSocketMessage> ReadAsync(WebSocket socket, CancellationToken ct)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
