@@ -26,13 +26,14 @@
 #             (velma-2-stt-streaming, s16le, metered as it passes). Prints the echo's p50/p99 and the gateway's CPU and
 #             bytes per frame.
 #   backlog   a backlog of WAV files through the SDK (Tollgate.Benchmarks backlog, see Load/BacklogScenario.cs): Tollgate
-#             (Tollgate__RateLimits__Headers=Both, so answers carry RateLimit-Policy) on core 0, the clients on core 1; keys
-#             with a concurrency limit of BACKLOG_CONCURRENCY (5) made through the Admin API; one request alone, a warm-up of
-#             BACKLOG_WARMUP_FILES (500), then BACKLOG_FILES (1000) files of BACKLOG_SECONDS (0.5 s) through the SDK's gate
-#             (learned) and through a naive client (all at once, retries on). Lines client=sdk and client=naive: files/s,
-#             the limit-bound maximum (concurrency ÷ median service time on the wire, same run), their ratio, 429s per
-#             1,000 files; for the gate its occupancy and hand-over (µs a freed slot stays empty); each core's busy share.
-#             WARMUP, SECONDS_MEASURED and CONNECTIONS do not apply. E.g. SCENARIOS=backlog RUNS=1 PORT=5700 bench/load.sh
+#             (Tollgate__RateLimits__Headers=Both, so answers carry RateLimit-Policy) on core 0, the clients on core 1;
+#             keys with a concurrency limit of BACKLOG_CONCURRENCY (5) made through the Admin API; a warm-up of
+#             BACKLOG_WARMUP_FILES (500), one request alone, then BACKLOG_FILES (1000) files of BACKLOG_SECONDS (0.5 s)
+#             through the SDK's gate (learned) and through a naive client (all at once, retries on). Lines client=sdk and
+#             client=naive: files/s, the limit-bound maximum (concurrency ÷ median service time on the wire, same run),
+#             their ratio (and ratio_mean, against concurrency ÷ mean service time), 429s per 1,000 files; for the gate
+#             its occupancy and hand-over (µs a freed slot stays empty); each core's busy share. WARMUP,
+#             SECONDS_MEASURED and CONNECTIONS do not apply. E.g. SCENARIOS=backlog RUNS=1 PORT=5700 bench/load.sh
 # Every line reports the server's CPU µs and GC-allocated bytes per request (its own counters: /proc and a startup
 # hook, see bench/Tollgate.Benchmarks/Load/AllocationProbe.cs). With PROFILE_DIR set, each run also leaves there the
 # server's allocation profile of the measured window (<run>-<scenario>-<target>.txt, types by sampled bytes).

@@ -11,8 +11,8 @@ namespace Tollgate.Benchmarks.Load;
 /// [--server-pid &lt;pid&gt;] [--alloc-socket &lt;path&gt;]</c>: a backlog of small WAV files through the SDK against a running
 /// Tollgate server (<c>SCENARIOS=backlog bench/load.sh</c> starts one on core 0, with <c>Tollgate__RateLimits__Headers=Both</c>,
 /// and runs this on core 1). Each client gets a fresh key, made through the Admin API, whose concurrency limit is
-/// <c>--concurrency</c>. In the same run: the median service time of one request alone, a warm-up backlog of
-/// <c>--warmup-files</c> through the gated client (the server's JIT; not reported), then the gated SDK client (gate
+/// <c>--concurrency</c>. In the same run: a warm-up backlog of <c>--warmup-files</c> through the gated client (the
+/// server's JIT; not reported), the service time of one request alone (45 in a row), then the gated SDK client (gate
 /// learned from the server, 32 workers feeding it) and a naive client (every file at once, <c>Task.WhenAll</c>-style,
 /// retries on, no gate). One line per client, <c>key=value</c>:
 /// <list type="bullet">
@@ -55,11 +55,11 @@ public static class BacklogScenario
         var hours = Math.Max(files, warmup) * 3 * seconds / 3600 + 1;
         async Task<string> Key() => await KeyAsync(url, adminToken, concurrency, hours);
 
-        var alone = await RunBacklogAsync(url, await Key(), audio, 45, maxConcurrency: 1, workers: 1, concurrency: 1, probe);
         if (warmup > 0)
         {
             await RunBacklogAsync(url, await Key(), audio, warmup, maxConcurrency: null, workers: GatedWorkers, concurrency, probe);
         }
+        var alone = await RunBacklogAsync(url, await Key(), audio, 45, maxConcurrency: 1, workers: 1, concurrency: 1, probe);
         var gated = await RunBacklogAsync(url, await Key(), audio, files, maxConcurrency: null, workers: GatedWorkers, concurrency, probe);
         var naive = await RunBacklogAsync(url, await Key(), audio, files, maxConcurrency: files, workers: files, concurrency, probe);
 
