@@ -25,6 +25,15 @@
 #             streams of 640-byte frames every 20 ms, each echoed by the model server; direct, plain YARP, Tollgate
 #             (velma-2-stt-streaming, s16le, metered as it passes). Prints the echo's p50/p99 and the gateway's CPU and
 #             bytes per frame.
+#   backlog   a backlog of WAV files through the SDK (Tollgate.Benchmarks backlog, see Load/BacklogScenario.cs): Tollgate
+#             (Tollgate__RateLimits__Headers=Both, so answers carry RateLimit-Policy) on core 0, the clients on core 1;
+#             keys with a concurrency limit of BACKLOG_CONCURRENCY (5) made through the Admin API; a warm-up of
+#             BACKLOG_WARMUP_FILES (500), one request alone, then BACKLOG_FILES (1000) files of BACKLOG_SECONDS (0.5 s)
+#             through the SDK's gate (learned) and through a naive client (all at once, retries on). Lines client=sdk and
+#             client=naive: files/s, the limit-bound maximum (concurrency ÷ median service time on the wire, same run),
+#             their ratio (and ratio_mean, against concurrency ÷ mean service time), 429s per 1,000 files; for the gate
+#             its occupancy and hand-over (µs a freed slot stays empty); each core's busy share. WARMUP,
+#             SECONDS_MEASURED and CONNECTIONS do not apply. E.g. SCENARIOS=backlog RUNS=1 PORT=5700 bench/load.sh
 # Every line reports the server's CPU µs and GC-allocated bytes per request (its own counters: /proc and a startup
 # hook, see bench/Tollgate.Benchmarks/Load/AllocationProbe.cs). With PROFILE_DIR set, each run also leaves there the
 # server's allocation profile of the measured window (<run>-<scenario>-<target>.txt, types by sampled bytes).
@@ -63,7 +72,8 @@ fi
 wait_up() { for _ in $(seq 1 150); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "server did not start" >&2; exit 1; }
 
 # Tollgate's settings: the demo key, and rate windows raised so that a run measures their cost, not their refusals.
-tollgate_env=(Tollgate__DataDirectory="$data" ConnectionStrings__Tollgate="Data Source=$data/t.db" Tollgate__Admin__Token=bench-admin-token-0123456789
+admin_token=bench-admin-token-0123456789
+tollgate_env=(Tollgate__DataDirectory="$data" ConnectionStrings__Tollgate="Data Source=$data/t.db" Tollgate__Admin__Token=$admin_token
   Tollgate__RateLimits__Rules__global__Limit=1000000000 Tollgate__RateLimits__Rules__safe__Limit=1000000000
   Tollgate__Bootstrap__DemoConcurrency=1000 Tollgate__Bootstrap__DemoMonthlyAudioHours=1000000
   Logging__LogLevel__Default=Warning ${EXTRA_ENV:-})
@@ -126,6 +136,8 @@ start_server() {
     tollgate) taskset -c 0 env "${tollgate_env[@]}" "${probe[@]}" dotnet "$server_dll" --urls $url > /dev/null 2>&1 & ;;
     pipeline) taskset -c 0 env "${tollgate_env[@]}" "${probe[@]}" dotnet "$bench_dll" pipeline-server --urls $url > /dev/null 2>&1 & ;;
     bare)     taskset -c 0 env "${probe[@]}" dotnet "$bench_dll" bare-server --urls $url > /dev/null 2>&1 & ;;
+    # The backlog scenario's: answers carry the IETF RateLimit-Policy the SDK's gate learns from, X-RateLimit-* as well.
+    backlog)  taskset -c 0 env "${tollgate_env[@]}" "${probe[@]}" Tollgate__RateLimits__Headers=Both dotnet "$server_dll" --urls $url > /dev/null 2>&1 & ;;
     distributed) taskset -c 0 env "${tollgate_env[@]}" "${distributed_env[@]}" "${probe[@]}" dotnet "$server_dll" --urls $url > /dev/null 2>&1 & ;;
     # The model server, on the load generator's core; the gateway in front of it on core 0.
     model)    taskset -c 1 dotnet "$bench_dll" bare-server --urls $url > /dev/null 2>&1 & ;;
@@ -161,6 +173,7 @@ for run in $(seq 1 "$runs"); do
       nodes) path=/v1/me; targets="one two" ;;
       upstream|upstream-small) targets="direct yarp after${BEFORE_DLL:+ before}" ;;
       upstream-ws) targets="direct yarp after" ;;
+      backlog) targets="backlog" ;;
       *) echo "unknown scenario $scenario" >&2; exit 2 ;;
     esac
     for target in $targets; do
@@ -208,6 +221,14 @@ for run in $(seq 1 "$runs"); do
         echo "run=$run scenario=$scenario target=$target $result"
         kill $pid; wait $pid 2>/dev/null || true
         if [ -f "$data/model.pid" ]; then kill "$(cat "$data/model.pid")" 2>/dev/null || true; rm -f "$data/model.pid"; sleep 0.5; fi
+        continue
+      fi
+      if [ "$scenario" = backlog ]; then
+        wait_up $url/docs
+        taskset -c 1 dotnet "$bench_dll" backlog --url $url --admin-token $admin_token --files "${BACKLOG_FILES:-1000}" \
+          --concurrency "${BACKLOG_CONCURRENCY:-5}" --seconds "${BACKLOG_SECONDS:-0.5}" --warmup-files "${BACKLOG_WARMUP_FILES:-500}" \
+          --server-pid "$pid" --alloc-socket "$socket" | sed "s/^/run=$run scenario=$scenario /"
+        kill $pid; wait $pid 2>/dev/null || true
         continue
       fi
       wait_up $url${path:-/docs}

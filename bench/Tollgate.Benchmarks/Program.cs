@@ -6,11 +6,12 @@ namespace Tollgate.Benchmarks;
 public static class Program
 {
     /// <summary>
-    /// BenchmarkDotNet's switcher, plus four modes for the load runs of <c>bench/load.sh</c>:
+    /// BenchmarkDotNet's switcher, plus the modes for the load runs of <c>bench/load.sh</c>:
     /// <c>load &lt;url&gt; [options]</c> (the load generator) and <c>bare-server --urls &lt;url&gt;</c> (the baseline endpoint) and
     /// <c>pipeline-server --urls &lt;url&gt;</c> (Tollgate with an admission-only endpoint) and
     /// <c>yarp-server --urls &lt;url&gt; --upstream &lt;url&gt;</c> (plain YARP in front of a model server) and
-    /// <c>ws-latency &lt;ws-url&gt;</c> (the WebSocket relay's per-frame latency, <see cref="FrameLatency"/>).
+    /// <c>ws-latency &lt;ws-url&gt;</c> (the WebSocket relay's per-frame latency, <see cref="FrameLatency"/>) and
+    /// <c>backlog --url &lt;url&gt; --admin-token &lt;token&gt;</c> (a backlog through the SDK against a running server, <see cref="BacklogScenario"/>).
     /// </summary>
     public static async Task<int> Main(string[] args)
     {

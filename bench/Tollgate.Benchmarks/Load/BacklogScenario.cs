@@ -1,131 +1,142 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Tollgate.Client;
 using Tollgate.Client.Admin;
 using Tollgate.Client.Models;
-using Tollgate.Server.Hosting;
 
 namespace Tollgate.Benchmarks.Load;
 
 /// <summary>
-/// <c>backlog [--files 1000] [--concurrency 5] [--seconds 0.5]</c>: a backlog of small WAV files through the SDK against
-/// the real server (in this process, on Kestrel 127.0.0.1) with a key whose concurrency limit is the given one, in the
-/// same run: the median service time of one request alone, the gated SDK client (gate learned from the server), and a
-/// naive client (every file at once with <c>Task.WhenAll</c>, retries on). Prints throughput as a ratio of the
-/// limit-bound maximum (concurrency ÷ median service time) and 429s per 1,000 files.
+/// <c>backlog --url &lt;url&gt; --admin-token &lt;token&gt; [--files 1000] [--concurrency 5] [--seconds 0.5] [--warmup-files 500]
+/// [--server-pid &lt;pid&gt;] [--alloc-socket &lt;path&gt;]</c>: a backlog of small WAV files through the SDK against a running
+/// Tollgate server (<c>SCENARIOS=backlog bench/load.sh</c> starts one on core 0, with <c>Tollgate__RateLimits__Headers=Both</c>,
+/// and runs this on core 1). Each client gets a fresh key, made through the Admin API, whose concurrency limit is
+/// <c>--concurrency</c>. In the same run: a warm-up backlog of <c>--warmup-files</c> through the gated client (the
+/// server's JIT; not reported), the service time of one request alone (45 in a row), then the gated SDK client (gate
+/// learned from the server, 32 workers feeding it) and a naive client (every file at once, <c>Task.WhenAll</c>-style,
+/// retries on, no gate). One line per client, <c>key=value</c>:
+/// <list type="bullet">
+/// <item><c>ratio</c>: files/s ÷ the limit-bound maximum, concurrency ÷ the median service time of that client's
+/// answered requests (on the wire: from the transport's send to the answer's last byte, outside the gate and the
+/// waits), as issue 16 defines it;</item>
+/// <item><c>ratio_mean</c>: files/s ÷ (concurrency ÷ the mean service time), what a client that never leaves a slot
+/// empty reaches (Little's law: throughput = requests in flight ÷ mean service time). <c>ratio</c> is
+/// <c>ratio_mean × mean_ms / median_ms</c>: a right-skewed service time (mean above median) keeps <c>ratio</c> below 1
+/// however well the slots are kept busy;</item>
+/// <item>(gated only) <c>occupancy</c>: time on the wire of every attempt ÷ (concurrency × elapsed), 1.0 when a slot
+/// is never empty; <c>handover_p50_us</c> / <c>handover_p99_us</c>: how long a freed slot stayed empty, from one
+/// answer's last byte to the next request's send, pairing the i-th answer with the (i + concurrency)-th send;</item>
+/// <item>429s (received, absorbed or not) and per 1,000 files, files failed after the retries;</item>
+/// <item>the server's CPU µs and GC bytes per file (<c>--server-pid</c>, <c>--alloc-socket</c>), and how busy each core
+/// was: <c>server_core</c> (the server's CPU ÷ elapsed) and <c>client_core</c> (this process's).</item>
+/// </list>
 /// </summary>
 public static class BacklogScenario
 {
     private const string Model = "velma-2-stt-batch";
-    private const string AdminToken = "bench-admin-token-0123456789";
+
+    /// <summary>Callers feeding the gated client: enough that the gate always has a waiter when a slot frees.</summary>
+    private const int GatedWorkers = 32;
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (Arg<string>(args, "--url", null) is not { } server || Arg<string>(args, "--admin-token", null) is not { } adminToken)
+        {
+            Console.Error.WriteLine("usage: backlog --url <url> --admin-token <token> [--files 1000] [--concurrency 5] [--seconds 0.5] [--warmup-files 500] [--server-pid <pid>] [--alloc-socket <path>]");
+            return 2;
+        }
+        var url = new Uri(server.TrimEnd('/') + "/");
         var files = Arg(args, "--files", 1000);
         var concurrency = Arg(args, "--concurrency", 5);
         var seconds = Arg(args, "--seconds", 0.5);
-        var directory = Directory.CreateTempSubdirectory("tollgate-backlog-bench-").FullName;
-        var app = TollgateApplication.Build(["--urls", "http://127.0.0.1:0"], builder => builder.Logging.ClearProviders(),
-            configuration => configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Tollgate:DataDirectory"] = directory,
-                ["ConnectionStrings:Tollgate"] = $"Data Source={Path.Combine(directory, "tollgate.db")}",
-                ["Tollgate:Admin:Token"] = AdminToken,
-                ["Tollgate:Bootstrap:CreateDemo"] = "false",
-                ["Tollgate:SpoolDirectory"] = Path.Combine(directory, "spool"),
-                ["Tollgate:RateLimits:Headers"] = "Both",
-            }));
-        await app.StartAsync();
-        try
-        {
-            var url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
-            var audio = Wav(seconds);
-            var hours = files * 3 * seconds / 3600 + 1;
+        var warmup = Arg(args, "--warmup-files", 500);
+        var probe = new ServerProbe(Arg(args, "--server-pid", 0), Arg<string>(args, "--alloc-socket", null));
+        var audio = Wav(seconds);
+        var hours = Math.Max(files, warmup) * 3 * seconds / 3600 + 1;
+        async Task<string> Key() => await KeyAsync(url, adminToken, concurrency, hours);
 
-            var alone = await MedianServiceTimeAsync(url, await KeyAsync(url, concurrency, hours), audio, 40);
-            var gated = await RunBacklogAsync(url, await KeyAsync(url, concurrency, hours), audio, files, maxConcurrency: null, workers: 32);
-            var naive = await RunBacklogAsync(url, await KeyAsync(url, concurrency, hours), audio, files, maxConcurrency: files, workers: files);
-
-            Console.WriteLine(Invariant($"median service time of one request alone: {alone.TotalMilliseconds:0.0} ms; in the gated run (5 in flight): {gated.MedianServiceTime.TotalMilliseconds:0.0} ms"));
-            Console.WriteLine("| client | files/s | limit-bound maximum (concurrency ÷ median service time in that run) | ratio | failed | 429s | 429s per 1,000 files |");
-            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
-            foreach (var (name, r) in new[] { ("SDK, gate learned", gated), ("naive Task.WhenAll, retries on", naive) })
-            {
-                var bound = concurrency / r.MedianServiceTime.TotalSeconds;
-                Console.WriteLine(Invariant($"| {name} | {r.Throughput:0.0} | {bound:0.0} | {r.Throughput / bound:0.00} | {r.Failed} | {r.RateLimited} | {r.RateLimited * 1000.0 / files:0} |"));
-            }
-            return 0;
-        }
-        finally
+        if (warmup > 0)
         {
-            await app.StopAsync();
-            await app.DisposeAsync();
-            Directory.Delete(directory, recursive: true);
+            await RunBacklogAsync(url, await Key(), audio, warmup, maxConcurrency: null, workers: GatedWorkers, concurrency, probe);
         }
+        var alone = await RunBacklogAsync(url, await Key(), audio, 45, maxConcurrency: 1, workers: 1, concurrency: 1, probe);
+        var gated = await RunBacklogAsync(url, await Key(), audio, files, maxConcurrency: null, workers: GatedWorkers, concurrency, probe);
+        var naive = await RunBacklogAsync(url, await Key(), audio, files, maxConcurrency: files, workers: files, concurrency, probe);
+
+        Console.WriteLine(Invariant($"client=alone median_ms={alone.Median.TotalMilliseconds:0.00} mean_ms={alone.Mean.TotalMilliseconds:0.00} server_cpu_us_per_file={alone.ServerCpuPerFile * 1e6:0}"));
+        foreach (var (name, r) in new[] { ("sdk", gated), ("naive", naive) })
+        {
+            var bound = concurrency / r.Median.TotalSeconds;
+            var busyBound = concurrency / r.Mean.TotalSeconds;
+            Console.WriteLine(Invariant(
+                $"client={name} files_per_s={r.Throughput:0.0} bound_files_per_s={bound:0.0} ratio={r.Throughput / bound:0.00} ") +
+                Invariant($"bound_mean_files_per_s={busyBound:0.0} ratio_mean={r.Throughput / busyBound:0.00} ") +
+                (r.Gate is { } g ? Invariant($"occupancy={g.Occupancy:0.00} ") : "") +
+                Invariant($"median_ms={r.Median.TotalMilliseconds:0.00} mean_ms={r.Mean.TotalMilliseconds:0.00} p99_ms={r.P99.TotalMilliseconds:0.00} ") +
+                (r.Gate is { } h ? Invariant($"handover_p50_us={h.HandOverP50:0} handover_p99_us={h.HandOverP99:0} ") : "") + Invariant(
+                $"failed={r.Failed} http_429={r.RateLimited} http_429_per_1000_files={r.RateLimited * 1000.0 / files:0} ") + Invariant(
+                $"server_cpu_us_per_file={r.ServerCpuPerFile * 1e6:0} server_bytes_per_file={r.ServerBytesPerFile:0} server_core={r.ServerCore:0.00} client_core={r.ClientCore:0.00}"));
+        }
+        return 0;
     }
 
-    private sealed record Result(double Throughput, int Failed, long RateLimited, TimeSpan MedianServiceTime);
+    private sealed record Result(
+        double Throughput, int Failed, long RateLimited, TimeSpan Median, TimeSpan Mean, TimeSpan P99, GateUse? Gate,
+        double ServerCpuPerFile, double ServerBytesPerFile, double ServerCore, double ClientCore);
 
-    /// <summary>Times each attempt on the wire (send to answer headers), outside the SDK's gate and waits.</summary>
+    /// <summary>How well a gated client kept its slots busy (see the class summary); not defined without a gate.</summary>
+    private sealed record GateUse(double Occupancy, double HandOverP50, double HandOverP99);
+
+    /// <summary>
+    /// Times each attempt on the wire (the transport's send to the answer's last byte), under the SDK's gate, retries and
+    /// waits; keeps every attempt's start and end (for occupancy and hand-over) and the answered ones' durations.
+    /// </summary>
     private sealed class Timing() : DelegatingHandler(new SocketsHttpHandler())
     {
-        private readonly List<TimeSpan> _admitted = [];
+        private readonly List<(long Start, long End, bool Answered)> _attempts = [];
 
-        public TimeSpan Median()
+        public List<(long Start, long End, bool Answered)> Attempts()
         {
-            lock (_admitted)
+            lock (_attempts)
             {
-                var sorted = _admitted.Order().ToList();
-                return sorted.Count == 0 ? TimeSpan.Zero : sorted[sorted.Count / 2];
+                return [.. _attempts];
             }
         }
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            var watch = Stopwatch.StartNew();
+            var start = Stopwatch.GetTimestamp();
             var response = await base.SendAsync(request, cancellationToken);
             if (response.IsSuccessStatusCode)
             {
-                // Only answered requests: a 429 costs the server nothing and says nothing of its service time.
+                // Answered: the slot is the server's until the last byte. A 429 costs the server nothing and says
+                // nothing of its service time; it is kept for the time on the wire only.
                 await response.Content.LoadIntoBufferAsync(cancellationToken);
-                lock (_admitted)
-                {
-                    _admitted.Add(watch.Elapsed);
-                }
+            }
+            var end = Stopwatch.GetTimestamp();
+            lock (_attempts)
+            {
+                _attempts.Add((start, end, response.IsSuccessStatusCode));
             }
             return response;
         }
     }
 
-    private static async Task<TimeSpan> MedianServiceTimeAsync(Uri url, string key, byte[] audio, int count)
+    /// <summary>The server's CPU (its /proc stat) and GC-allocated bytes (the startup hook's socket), when given.</summary>
+    private sealed record ServerProbe(int Pid, string? AllocSocket)
     {
-        using var client = new TollgateModelsClient(new TollgateClientOptions { BaseAddress = url, ApiKey = key, MaxConcurrency = 1 });
-        var times = new List<TimeSpan>();
-        for (var i = 0; i < count + 5; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            using var answer = await client.PostBatchAsync(Model, new MemoryStream(audio), $"warm{i}.wav");
-            if (i >= 5)
-            {
-                times.Add(watch.Elapsed);
-            }
-        }
-        times.Sort();
-        return times[times.Count / 2];
+        public (double Cpu, long Bytes) Read() => (LoadGenerator.ServerCpuSeconds(Pid), StartupHook.Read(AllocSocket));
     }
 
-    private static async Task<Result> RunBacklogAsync(Uri url, string key, byte[] audio, int files, int? maxConcurrency, int workers)
+    private static async Task<Result> RunBacklogAsync(
+        Uri url, string key, byte[] audio, int files, int? maxConcurrency, int workers, int concurrency, ServerProbe probe)
     {
         var timing = new Timing();
         var options = new TollgateClientOptions { BaseAddress = url, ApiKey = key, MaxConcurrency = maxConcurrency };
         using var client = new TollgateModelsClient(options, null, timing);
         var failed = 0;
+        var (serverCpu, serverBytes) = probe.Read();
+        var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, files), new ParallelOptions { MaxDegreeOfParallelism = workers }, async (i, ct) =>
         {
@@ -138,12 +149,47 @@ public static class BacklogScenario
                 Interlocked.Increment(ref failed);
             }
         });
-        return new Result(files / watch.Elapsed.TotalSeconds, failed, client.Behavior!.Statistics.RateLimited, timing.Median());
+        var elapsed = watch.Elapsed.TotalSeconds;
+        var (serverCpuAfter, serverBytesAfter) = probe.Read();
+        var clientCpuAfter = Process.GetCurrentProcess().TotalProcessorTime;
+
+        var attempts = timing.Attempts();
+        var answered = attempts.Where(a => a.Answered).Select(a => Stopwatch.GetElapsedTime(a.Start, a.End)).Order().ToList();
+        return new Result(
+            files / elapsed,
+            failed,
+            client.Behavior!.Statistics.RateLimited,
+            answered.Count == 0 ? TimeSpan.Zero : answered[answered.Count / 2],
+            answered.Count == 0 ? TimeSpan.Zero : TimeSpan.FromTicks((long)answered.Average(t => t.Ticks)),
+            answered.Count == 0 ? TimeSpan.Zero : answered[Math.Min(answered.Count - 1, (int)(answered.Count * 0.99))],
+            maxConcurrency is null ? Use(attempts, concurrency, elapsed) : null,
+            (serverCpuAfter - serverCpu) / files,
+            serverBytes < 0 ? 0 : (double)(serverBytesAfter - serverBytes) / files,
+            (serverCpuAfter - serverCpu) / elapsed,
+            (clientCpuAfter - clientCpu).TotalSeconds / elapsed);
     }
 
-    private static async Task<string> KeyAsync(Uri url, int concurrency, double hours)
+    /// <summary>
+    /// The occupancy of the slots (time on the wire ÷ (concurrency × elapsed)) and how long a freed slot stays empty, in
+    /// µs (median, p99). With at most <paramref name="concurrency"/> attempts on the wire, the (i + concurrency)-th send
+    /// cannot come before the i-th answer: it is the request that took that slot. While the gate has waiters (the whole
+    /// run but its last <paramref name="concurrency"/> answers) the gap is the hand-over.
+    /// </summary>
+    private static GateUse? Use(List<(long Start, long End, bool Answered)> attempts, int concurrency, double elapsed)
     {
-        using var admin = new TollgateAdminClient(url, AdminToken);
+        var onWire = attempts.Sum(a => Stopwatch.GetElapsedTime(a.Start, a.End).TotalSeconds);
+        var starts = attempts.Select(a => a.Start).Order().ToArray();
+        var ends = attempts.Select(a => a.End).Order().ToArray();
+        var gaps = Enumerable.Range(0, Math.Max(0, starts.Length - concurrency))
+            .Select(i => Stopwatch.GetElapsedTime(ends[i], starts[i + concurrency]).TotalMicroseconds)
+            .Order()
+            .ToArray();
+        return gaps.Length == 0 ? null : new GateUse(onWire / (concurrency * elapsed), gaps[gaps.Length / 2], gaps[Math.Min(gaps.Length - 1, (int)(gaps.Length * 0.99))]);
+    }
+
+    private static async Task<string> KeyAsync(Uri url, string adminToken, int concurrency, double hours)
+    {
+        using var admin = new TollgateAdminClient(url, adminToken);
         var org = await admin.CreateOrganizationAsync("backlog bench");
         var user = await admin.CreateUserAsync(org.Id, "bench");
         return (await admin.CreateKeyAsync(org.Id, user.Id, new Dictionary<string, ModelLimits> { [Model] = new(concurrency, hours) })).Key;
@@ -176,7 +222,7 @@ public static class BacklogScenario
         return stream.ToArray();
     }
 
-    private static T Arg<T>(string[] args, string name, T fallback) where T : IParsable<T>
+    private static T? Arg<T>(string[] args, string name, T? fallback) where T : IParsable<T>
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? T.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;

@@ -104,7 +104,7 @@ public static class LoadGenerator
     }
 
     /// <summary>User + system CPU seconds of a process so far (Linux /proc; 0 without a pid).</summary>
-    private static double ServerCpuSeconds(int pid)
+    internal static double ServerCpuSeconds(int pid)
     {
         if (pid <= 0)
         {

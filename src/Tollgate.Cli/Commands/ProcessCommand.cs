@@ -18,6 +18,13 @@ internal static class ProcessCommand
     /// <summary>Workers when <c>--concurrency</c> is not given: the SDK's gate, learned from the server, bounds what is in flight.</summary>
     internal const int LearningWorkers = 16;
 
+    /// <summary>
+    /// Workers for <c>--concurrency n</c>: 2n, so that each of the gate's n slots has a file waiting for it when its
+    /// answer lands. With n workers a slot stayed empty while its worker wrote, synced and renamed the result and
+    /// printed its line; the gate, not the workers, bounds the files in flight.
+    /// </summary>
+    internal static int Workers(int? concurrency) => concurrency is { } n ? 2 * n : LearningWorkers;
+
     public static Command Create(CliContext context)
     {
         var call = new ModelCallOptions();
@@ -71,7 +78,7 @@ internal static class ProcessCommand
             var behavior = new TollgateClientBehavior(options);
             using var client = context.CreateModelsClient(options, behavior);
             var printer = new CliOutput(context.Stdout, parse.GetValue(context.Options.Json));
-            return await new Backlog(context, printer, "processed").RunAsync(items, limit ?? LearningWorkers, behavior, async (item, partial, ct) =>
+            return await new Backlog(context, printer, "processed").RunAsync(items, Workers(limit), behavior, async (item, partial, ct) =>
             {
                 await using var audio = item.Input.OpenRead();
                 using var answer = await client.PostBatchAsync(model, audio, item.Input.Name, form, ct);

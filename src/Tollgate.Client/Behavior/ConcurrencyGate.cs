@@ -19,10 +19,16 @@ public enum ConcurrencyLimitSource
 /// <summary>
 /// An async gate that lets at most <see cref="Limit"/> requests of one model be in flight at once, resizable while in use
 /// (a smaller size takes effect as requests leave). Waiters are served first come, first served; a cancelled wait leaves
-/// the queue without taking a slot.
+/// the queue without taking a slot. A freed slot is handed over at once: the waiter that takes it goes on on the thread
+/// that freed it, up to its request's first wait (on the wire), before the request that freed it carries on; it is not
+/// queued behind that request's reading of its answer and whatever its caller does next.
 /// </summary>
 internal sealed class ConcurrencyGate
 {
+    /// <summary>Set while a waiter runs on in <see cref="HandOver"/>: a slot it frees at once is handed on from the pool, not nested.</summary>
+    [ThreadStatic]
+    private static bool t_handingOver;
+
     private readonly Lock _lock = new();
     private readonly LinkedList<TaskCompletionSource> _waiters = new();
     private int _inFlight;
@@ -57,6 +63,18 @@ internal sealed class ConcurrencyGate
         }
     }
 
+    /// <summary>Requests waiting for a slot.</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _waiters.Count;
+            }
+        }
+    }
+
     /// <summary>Waits for a slot; the returned value is disposed to free it (once).</summary>
     public ValueTask<Slot> EnterAsync(CancellationToken cancellationToken)
     {
@@ -69,7 +87,8 @@ internal sealed class ConcurrencyGate
                 _inFlight++;
                 return new ValueTask<Slot>(new Slot(this));
             }
-            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Continuations run on the thread that completes it: see HandOver.
+            waiter = new TaskCompletionSource();
             node = _waiters.AddLast(waiter);
         }
         return WaitAsync(waiter, node, cancellationToken);
@@ -90,7 +109,8 @@ internal sealed class ConcurrencyGate
             }
             if (removed)
             {
-                waiter.TrySetCanceled(ct);
+                // From the pool, as before: the caller's code after its await does not run inside its Cancel().
+                ThreadPool.UnsafeQueueUserWorkItem(static s => s.Waiter.TrySetCanceled(s.Token), (Waiter: waiter, Token: ct), preferLocal: false);
             }
         }).ConfigureAwait(false))
         {
@@ -155,15 +175,45 @@ internal sealed class ConcurrencyGate
         return wake;
     }
 
+    /// <summary>Gives the waiters their slots (called outside the lock).</summary>
     private void Wake(List<TaskCompletionSource>? wake)
     {
         foreach (var waiter in wake ?? [])
         {
-            if (!waiter.TrySetResult())
+            if (t_handingOver)
             {
-                // Cancelled between leaving the queue and being woken: hand its slot on.
-                Exit();
+                // A woken waiter freed a slot before its first wait (cancelled, failed at once): a run of those would
+                // nest one stack frame per waiter, so the next hand-over starts from the pool.
+                ThreadPool.UnsafeQueueUserWorkItem(static s => s.Gate.HandOver(s.Waiter), (Gate: this, Waiter: waiter), preferLocal: false);
             }
+            else
+            {
+                HandOver(waiter);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Completes a waiter's wait on this thread: its continuation (the SDK's own code: the rest of the request through
+    /// the pipeline to the transport) runs inline until it first waits, so the next request is on the wire before the
+    /// one that freed the slot reads its answer. Nothing holds the gate's lock here.
+    /// </summary>
+    private void HandOver(TaskCompletionSource waiter)
+    {
+        bool taken;
+        t_handingOver = true;
+        try
+        {
+            taken = waiter.TrySetResult();
+        }
+        finally
+        {
+            t_handingOver = false;
+        }
+        if (!taken)
+        {
+            // Cancelled between leaving the queue and being woken: hand its slot on.
+            Exit();
         }
     }
 

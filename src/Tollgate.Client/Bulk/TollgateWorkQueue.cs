@@ -8,7 +8,11 @@ public sealed record TollgateWorkQueueOptions
     /// <summary>Items that may wait in the queue; <see cref="TollgateWorkQueue{T}.EnqueueAsync"/> waits while it is full. Default 64.</summary>
     public int Capacity { get; init; } = 64;
 
-    /// <summary>Items handled at once; default 4. The clients' concurrency gate still bounds requests in flight per model.</summary>
+    /// <summary>
+    /// Items handled at once; default 4. The clients' concurrency gate still bounds requests in flight per model: give
+    /// more workers than the key's concurrency (twice it, say), so that a slot freed by an answer is taken at once by an
+    /// item waiting at the gate rather than after its worker has finished with the answer and fetched the next item.
+    /// </summary>
     public int Workers { get; init; } = 4;
 
     /// <summary>Whether the exception of a handler stops the whole queue (items not started are dropped); default: a used-up quota or a refused key.</summary>
