@@ -105,9 +105,14 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
 
     private const int MaxCachedPartitions = 100_000;
 
-    // EVALSHA by the script's SHA-1 (as Redis names it): sent as is, where the script's text makes the client look its
-    // hash up per call and build a message list for a possible SCRIPT LOAD.
-    private static readonly byte[] ScriptHash = SHA1.HashData(Encoding.UTF8.GetBytes(Script));
+    // EVALSHA by the script's SHA-1 (as Redis names it, in hex): SE.Redis sends a 40-hex-digit "script" as a hash, where
+    // the script's text makes it look the text's hash up per call. NOSCRIPT is answered below, by the text.
+    private static readonly string ScriptHash = Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(Script)));
+
+    // The arguments of the decisions this thread sends. The RESP overloads render keys and values into the message's
+    // own buffer before they return, so the array is free for the next decision as soon as the call is made.
+    [ThreadStatic]
+    private static RedisValue[]? t_arguments;
 
     // The counters' keys of each (rule set, user): rule sets are the policy's own, few and long-lived.
     private readonly ConcurrentDictionary<RuleSet, ConcurrentDictionary<string, RedisKey[]>> _keys = new(ReferenceEqualityComparer.Instance);
@@ -123,11 +128,46 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
         {
             return default;
         }
-        var items = rules.Items;
         var nowTicks = FixedWindow.UnixTicks(time.GetUtcNow());
-        var nowMs = nowTicks / TimeSpan.TicksPerMillisecond;
-        var args = new RedisValue[2 + 3 * items.Length];
-        args[0] = nowMs;
+
+        // The script runs whether or not the caller is still there, so the wait is not cut short by the caller's token
+        // (Redis's own timeout bounds it): a token that can be cancelled would cost every request a registration.
+        // The reply is read in place (RespResult: the reply's bytes in a pooled buffer), not as a RedisResult per element.
+        RespResult reply;
+        try
+        {
+            var database = redis.GetDatabase();
+            var redisKeys = KeysOf(partition, rules);
+            try
+            {
+                reply = await database.ScriptEvaluateRespAsync(ScriptHash, redisKeys, Arguments(rules.Items, nowTicks)).ConfigureAwait(false);
+            }
+            catch (RedisServerException noScript) when (noScript.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+            {
+                // Redis does not know the script (first use, restarted, failed over): its text makes SE.Redis load it again.
+                reply = await database.ScriptEvaluateRespAsync(Script, redisKeys, Arguments(rules.Items, nowTicks)).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not StoreUnavailableException && RedisFailures.IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("Redis did not answer: " + ex.Message, ex);
+        }
+        using (reply)
+        {
+            return Decide(rules.Items, reply, nowTicks);
+        }
+    }
+
+    /// <summary>ARGV of <see cref="Script"/> for a decision at <paramref name="nowTicks"/>, in this thread's array.</summary>
+    private static ReadOnlyMemory<RedisValue> Arguments(RateRule[] items, long nowTicks)
+    {
+        var length = 2 + 3 * items.Length;
+        var args = t_arguments;
+        if (args is null || args.Length < length)
+        {
+            t_arguments = args = new RedisValue[Math.Max(length, 16)];
+        }
+        args[0] = nowTicks / TimeSpan.TicksPerMillisecond;
         for (var i = 0; i < items.Length; i++)
         {
             var rule = items[i];
@@ -135,41 +175,32 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
             args[2 + 3 * i] = rule.Limit;
             args[3 + 3 * i] = rule.WindowTicks / TimeSpan.TicksPerMillisecond;
         }
-        args[^1] = GraceMs;
-
-        // The script runs whether or not the caller is still there, so the wait is not cut short by the caller's token
-        // (Redis's own timeout bounds it): a token that can be cancelled would cost every request a registration.
-        RedisResult reply;
-        try
-        {
-            var database = redis.GetDatabase();
-            var redisKeys = KeysOf(partition, rules);
-            try
-            {
-                reply = await database.ScriptEvaluateAsync(ScriptHash, redisKeys, args).ConfigureAwait(false);
-            }
-            catch (RedisServerException noScript) when (noScript.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
-            {
-                // Redis does not know the script (first use, restarted, failed over): EVAL runs it and loads it again.
-                reply = await database.ScriptEvaluateAsync(Script, redisKeys, args).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is not StoreUnavailableException && RedisFailures.IsUnavailable(ex))
-        {
-            throw new StoreUnavailableException("Redis did not answer: " + ex.Message, ex);
-        }
-        return Decide(items, (RedisResult[])reply!, nowTicks);
+        args[length - 1] = GraceMs;
+        return args.AsMemory(0, length);
     }
 
-    private static WindowDecision Decide(RateRule[] items, RedisResult[] result, long nowTicks)
+    private static WindowDecision Decide(RateRule[] items, RespResult reply, long nowTicks)
     {
-        var admitted = (long)result[0] == 1;
+        // {admitted, count_1..count_n, index_1..index_n}
+        var reader = reply.Read();
+        if (!reader.IsAggregate || reader.AggregateLength() != 1 + 2 * items.Length)
+        {
+            throw new InvalidOperationException($"The window script answered {reader.Prefix} where {1 + 2 * items.Length} integers were expected.");
+        }
+        var values = reader.AggregateChildren();
+        values.DemandNext();
+        var admitted = values.Value.ReadInt64() == 1;
         Span<long> counts = stackalloc long[items.Length];
         Span<long> ends = stackalloc long[items.Length];
         for (var i = 0; i < items.Length; i++)
         {
-            counts[i] = (long)result[1 + i];
-            ends[i] = ((long)result[1 + items.Length + i] + 1) * items[i].WindowTicks;
+            values.DemandNext();
+            counts[i] = values.Value.ReadInt64();
+        }
+        for (var i = 0; i < items.Length; i++)
+        {
+            values.DemandNext();
+            ends[i] = (values.Value.ReadInt64() + 1) * items[i].WindowTicks;
         }
         return WindowVerdict.Decide(items, counts, ends, admitted, nowTicks);
     }
