@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Text;
+using RESPite.Messages;
 using StackExchange.Redis;
 using Tollgate.RateLimiting;
+using Tollgate.Threading;
 
 namespace Tollgate.Distributed.Redis;
 
@@ -117,46 +119,65 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
     // The counters' keys of each (rule set, user): rule sets are the policy's own, few and long-lived.
     private readonly ConcurrentDictionary<RuleSet, ConcurrentDictionary<string, RedisKey[]>> _keys = new(ReferenceEqualityComparer.Instance);
 
-    // One allocation-free state machine per decision in flight (pooled), as the whole path above it is awaited per request.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<WindowDecision> TryAcquireAsync(string partition, RuleSet rules, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// Not an <c>async</c> method: the wait for the reply is a pooled continuation (as the rate-window step's above it),
+    /// where even a pooling builder's state machine box was allocated per decision while dozens waited at once.
+    /// </remarks>
+    public ValueTask<WindowDecision> TryAcquireAsync(string partition, RuleSet rules, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(partition);
-        ArgumentNullException.ThrowIfNull(rules);
-        cancellationToken.ThrowIfCancellationRequested();
-        if (rules.IsEmpty)
+        try
         {
-            return default;
-        }
-        var nowTicks = FixedWindow.UnixTicks(time.GetUtcNow());
+            ArgumentException.ThrowIfNullOrEmpty(partition);
+            ArgumentNullException.ThrowIfNull(rules);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (rules.IsEmpty)
+            {
+                return default;
+            }
+            var items = rules.Items;
+            var nowTicks = FixedWindow.UnixTicks(time.GetUtcNow());
+            var database = redis.GetDatabase();
+            var redisKeys = KeysOf(partition, rules);
 
-        // The script runs whether or not the caller is still there, so the wait is not cut short by the caller's token
-        // (Redis's own timeout bounds it): a token that can be cancelled would cost every request a registration.
-        // The reply is read in place (RespResult: the reply's bytes in a pooled buffer), not as a RedisResult per element.
+            // The script runs whether or not the caller is still there, so the wait is not cut short by the caller's token
+            // (Redis's own timeout bounds it): a token that can be cancelled would cost every request a registration.
+            // The reply is read in place (RespResult: the reply's bytes in a pooled buffer), not as a RedisResult per element.
+            var reply = database.ScriptEvaluateRespAsync(ScriptHash, redisKeys, Arguments(items, nowTicks));
+            return PooledContinuation<RespResult, Call, WindowDecision>.Start(new ValueTask<RespResult>(reply),
+                new Call(database, redisKeys, items, nowTicks), static (call, reply) => Decide(call.Items, reply, call.NowTicks),
+                static (call, failure) => RecoverAsync(call, failure));
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<WindowDecision>(Unavailable(ex));
+        }
+    }
+
+    /// <summary>What a decision in flight needs again to be decided, or sent again.</summary>
+    private readonly record struct Call(IDatabase Database, RedisKey[] Keys, RateRule[] Items, long NowTicks);
+
+    /// <summary>The call failed: NOSCRIPT is answered by the script's text, "Redis did not answer" is said so.</summary>
+    private static async ValueTask<WindowDecision> RecoverAsync(Call call, Exception failure)
+    {
+        if (failure is not RedisServerException noScript || !noScript.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            ExceptionDispatchInfo.Throw(Unavailable(failure));
+        }
+        // Redis does not know the script (first use, restarted, failed over): its text makes SE.Redis load it again.
         RespResult reply;
         try
         {
-            var database = redis.GetDatabase();
-            var redisKeys = KeysOf(partition, rules);
-            try
-            {
-                reply = await database.ScriptEvaluateRespAsync(ScriptHash, redisKeys, Arguments(rules.Items, nowTicks)).ConfigureAwait(false);
-            }
-            catch (RedisServerException noScript) when (noScript.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
-            {
-                // Redis does not know the script (first use, restarted, failed over): its text makes SE.Redis load it again.
-                reply = await database.ScriptEvaluateRespAsync(Script, redisKeys, Arguments(rules.Items, nowTicks)).ConfigureAwait(false);
-            }
+            reply = await call.Database.ScriptEvaluateRespAsync(Script, call.Keys, Arguments(call.Items, call.NowTicks)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not StoreUnavailableException && RedisFailures.IsUnavailable(ex))
         {
             throw new StoreUnavailableException("Redis did not answer: " + ex.Message, ex);
         }
-        using (reply)
-        {
-            return Decide(rules.Items, reply, nowTicks);
-        }
+        return Decide(call.Items, reply, call.NowTicks);
     }
+
+    private static Exception Unavailable(Exception ex) =>
+        ex is not StoreUnavailableException && RedisFailures.IsUnavailable(ex) ? new StoreUnavailableException("Redis did not answer: " + ex.Message, ex) : ex;
 
     /// <summary>ARGV of <see cref="Script"/> for a decision at <paramref name="nowTicks"/>, in this thread's array.</summary>
     private static ReadOnlyMemory<RedisValue> Arguments(RateRule[] items, long nowTicks)
@@ -181,8 +202,15 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
 
     private static WindowDecision Decide(RateRule[] items, RespResult reply, long nowTicks)
     {
+        using (reply)
+        {
+            return Decide(items, reply.Read(), nowTicks);
+        }
+    }
+
+    private static WindowDecision Decide(RateRule[] items, RespReader reader, long nowTicks)
+    {
         // {admitted, count_1..count_n, index_1..index_n}
-        var reader = reply.Read();
         if (!reader.IsAggregate || reader.AggregateLength() != 1 + 2 * items.Length)
         {
             throw new InvalidOperationException($"The window script answered {reader.Prefix} where {1 + 2 * items.Length} integers were expected.");
