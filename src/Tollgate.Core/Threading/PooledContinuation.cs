@@ -10,7 +10,8 @@ namespace Tollgate.Threading;
 /// <see cref="PoolingAsyncValueTaskMethodBuilder{TResult}"/> is kept one per thread and core, so with dozens of
 /// requests waiting on Redis at once nearly every one still allocated its own (~250 B on <c>GET /v1/me</c>); these are
 /// kept in a queue as deep as the number of waits in flight. The result is consumed once, as any ValueTask's. The map
-/// runs where the source completes; an exception of the map is the result's, and so is one of the source unless a
+/// runs where the source completes, in the starter's <see cref="ExecutionContext"/> (its activity, its log scopes), as
+/// an awaiting method's code would; an exception of the map is the result's, and so is one of the source unless a
 /// <c>recover</c> is given, whose answer (a value, an exception, or a wait: allocate there, it is the rare path) then is.
 /// </summary>
 internal sealed class PooledContinuation<TSource, TState, TResult> : IValueTaskSource<TResult>
@@ -18,6 +19,7 @@ internal sealed class PooledContinuation<TSource, TState, TResult> : IValueTaskS
     private const int MaxPooled = 4_096;
     private static readonly ConcurrentQueue<PooledContinuation<TSource, TState, TResult>> Pool = new();
     private static int s_pooled;
+    private static readonly ContextCallback InContext = static self => ((PooledContinuation<TSource, TState, TResult>)self!).Complete();
 
     private readonly Action _sourceCompleted;
     private readonly Action _recoveryCompleted;
@@ -27,6 +29,7 @@ internal sealed class PooledContinuation<TSource, TState, TResult> : IValueTaskS
     private TState _state = default!;
     private Func<TState, TSource, TResult> _map = null!;
     private Func<TState, Exception, ValueTask<TResult>>? _recover;
+    private ExecutionContext? _context;
 
     private PooledContinuation()
     {
@@ -48,6 +51,7 @@ internal sealed class PooledContinuation<TSource, TState, TResult> : IValueTaskS
         continuation._state = state;
         continuation._map = map;
         continuation._recover = recover;
+        continuation._context = ExecutionContext.Capture();
         continuation._source = source.ConfigureAwait(false).GetAwaiter();
         var token = continuation._core.Version;
         continuation._source.UnsafeOnCompleted(continuation._sourceCompleted);
@@ -55,6 +59,19 @@ internal sealed class PooledContinuation<TSource, TState, TResult> : IValueTaskS
     }
 
     private void SourceCompleted()
+    {
+        if (_context is { } context)
+        {
+            _context = null;
+            ExecutionContext.Run(context, InContext, this);
+        }
+        else
+        {
+            Complete();
+        }
+    }
+
+    private void Complete()
     {
         var source = _source;
         var state = _state;

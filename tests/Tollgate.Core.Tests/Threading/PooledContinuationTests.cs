@@ -41,6 +41,21 @@ public sealed class PooledContinuationTests
         }
     }
 
+    private static readonly AsyncLocal<string?> Ambient = new();
+
+    [Fact]
+    public async Task TheMap_RunsInTheStartersExecutionContext()
+    {
+        var source = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Ambient.Value = "request 1";
+        var mapped = PooledContinuation<int, string, string>.Start(new ValueTask<int>(source.Task), "", static (_, value) => Ambient.Value + ": " + value);
+        Ambient.Value = null;
+
+        source.SetResult(5);
+
+        Assert.Equal("request 1: 5", await mapped);
+    }
+
     [Fact]
     public async Task SourceFailure_IsTheResult_WithoutRecover()
     {
