@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Text;
-using RESPite.Messages;
 using StackExchange.Redis;
 using Tollgate.RateLimiting;
 using Tollgate.Threading;
@@ -107,14 +106,12 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
 
     private const int MaxCachedPartitions = 100_000;
 
-    // EVALSHA by the script's SHA-1 (as Redis names it, in hex): SE.Redis sends a 40-hex-digit "script" as a hash, where
-    // the script's text makes it look the text's hash up per call. NOSCRIPT is answered below, by the text.
-    private static readonly string ScriptHash = Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(Script)));
-
-    // The arguments of the decisions this thread sends. The RESP overloads render keys and values into the message's
-    // own buffer before they return, so the array is free for the next decision as soon as the call is made.
-    [ThreadStatic]
-    private static RedisValue[]? t_arguments;
+    // EVALSHA by the script's SHA-1 (as Redis names it): sent as is, where the script's text makes the client look its
+    // hash up per call and build a message list for a possible SCRIPT LOAD. NOSCRIPT is answered below, by the text.
+    // (SE.Redis 3.4's ScriptEvaluateRespAsync reads the reply without a RedisResult per element and lets the ARGV array
+    // be reused, 216 B less per decision, but in alternated runs it cost more CPU per request than this, and Redis read
+    // its commands in smaller batches: bench/README, issue 12.)
+    private static readonly byte[] ScriptHash = SHA1.HashData(Encoding.UTF8.GetBytes(Script));
 
     // The counters' keys of each (rule set, user): rule sets are the policy's own, few and long-lived.
     private readonly ConcurrentDictionary<RuleSet, ConcurrentDictionary<string, RedisKey[]>> _keys = new(ReferenceEqualityComparer.Instance);
@@ -141,9 +138,8 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
 
             // The script runs whether or not the caller is still there, so the wait is not cut short by the caller's token
             // (Redis's own timeout bounds it): a token that can be cancelled would cost every request a registration.
-            // The reply is read in place (RespResult: the reply's bytes in a pooled buffer), not as a RedisResult per element.
-            var reply = database.ScriptEvaluateRespAsync(ScriptHash, redisKeys, Arguments(items, nowTicks));
-            return PooledContinuation<RespResult, Call, WindowDecision>.Start(new ValueTask<RespResult>(reply),
+            var reply = database.ScriptEvaluateAsync(ScriptHash, redisKeys, Arguments(items, nowTicks));
+            return PooledContinuation<RedisResult, Call, WindowDecision>.Start(new ValueTask<RedisResult>(reply),
                 new Call(database, redisKeys, items, nowTicks), static (call, reply) => Decide(call.Items, reply, call.NowTicks),
                 static (call, failure) => RecoverAsync(call, failure));
         }
@@ -164,10 +160,10 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
             ExceptionDispatchInfo.Throw(Unavailable(failure));
         }
         // Redis does not know the script (first use, restarted, failed over): its text makes SE.Redis load it again.
-        RespResult reply;
+        RedisResult reply;
         try
         {
-            reply = await call.Database.ScriptEvaluateRespAsync(Script, call.Keys, Arguments(call.Items, call.NowTicks)).ConfigureAwait(false);
+            reply = await call.Database.ScriptEvaluateAsync(Script, call.Keys, Arguments(call.Items, call.NowTicks)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not StoreUnavailableException && RedisFailures.IsUnavailable(ex))
         {
@@ -179,15 +175,10 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
     private static Exception Unavailable(Exception ex) =>
         ex is not StoreUnavailableException && RedisFailures.IsUnavailable(ex) ? new StoreUnavailableException("Redis did not answer: " + ex.Message, ex) : ex;
 
-    /// <summary>ARGV of <see cref="Script"/> for a decision at <paramref name="nowTicks"/>, in this thread's array.</summary>
-    private static ReadOnlyMemory<RedisValue> Arguments(RateRule[] items, long nowTicks)
+    /// <summary>ARGV of <see cref="Script"/> for a decision at <paramref name="nowTicks"/> (the message keeps the array).</summary>
+    private static RedisValue[] Arguments(RateRule[] items, long nowTicks)
     {
-        var length = 2 + 3 * items.Length;
-        var args = t_arguments;
-        if (args is null || args.Length < length)
-        {
-            t_arguments = args = new RedisValue[Math.Max(length, 16)];
-        }
+        var args = new RedisValue[2 + 3 * items.Length];
         args[0] = nowTicks / TimeSpan.TicksPerMillisecond;
         for (var i = 0; i < items.Length; i++)
         {
@@ -196,39 +187,25 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
             args[2 + 3 * i] = rule.Limit;
             args[3 + 3 * i] = rule.WindowTicks / TimeSpan.TicksPerMillisecond;
         }
-        args[length - 1] = GraceMs;
-        return args.AsMemory(0, length);
+        args[^1] = GraceMs;
+        return args;
     }
 
-    private static WindowDecision Decide(RateRule[] items, RespResult reply, long nowTicks)
+    // {admitted, count_1..count_n, index_1..index_n}
+    private static WindowDecision Decide(RateRule[] items, RedisResult reply, long nowTicks)
     {
-        using (reply)
+        var result = (RedisResult[])reply!;
+        if (result.Length != 1 + 2 * items.Length)
         {
-            return Decide(items, reply.Read(), nowTicks);
+            throw new InvalidOperationException($"The window script answered {result.Length} values where {1 + 2 * items.Length} were expected.");
         }
-    }
-
-    private static WindowDecision Decide(RateRule[] items, RespReader reader, long nowTicks)
-    {
-        // {admitted, count_1..count_n, index_1..index_n}
-        if (!reader.IsAggregate || reader.AggregateLength() != 1 + 2 * items.Length)
-        {
-            throw new InvalidOperationException($"The window script answered {reader.Prefix} where {1 + 2 * items.Length} integers were expected.");
-        }
-        var values = reader.AggregateChildren();
-        values.DemandNext();
-        var admitted = values.Value.ReadInt64() == 1;
+        var admitted = (long)result[0] == 1;
         Span<long> counts = stackalloc long[items.Length];
         Span<long> ends = stackalloc long[items.Length];
         for (var i = 0; i < items.Length; i++)
         {
-            values.DemandNext();
-            counts[i] = values.Value.ReadInt64();
-        }
-        for (var i = 0; i < items.Length; i++)
-        {
-            values.DemandNext();
-            ends[i] = (values.Value.ReadInt64() + 1) * items[i].WindowTicks;
+            counts[i] = (long)result[1 + i];
+            ends[i] = ((long)result[1 + items.Length + i] + 1) * items[i].WindowTicks;
         }
         return WindowVerdict.Decide(items, counts, ends, admitted, nowTicks);
     }
