@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Text;
 using StackExchange.Redis;
 using Tollgate.RateLimiting;
+using Tollgate.Threading;
 
 namespace Tollgate.Distributed.Redis;
 
@@ -106,28 +107,79 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
     private const int MaxCachedPartitions = 100_000;
 
     // EVALSHA by the script's SHA-1 (as Redis names it): sent as is, where the script's text makes the client look its
-    // hash up per call and build a message list for a possible SCRIPT LOAD.
+    // hash up per call and build a message list for a possible SCRIPT LOAD. NOSCRIPT is answered below, by the text.
+    // (SE.Redis 3.4's ScriptEvaluateRespAsync reads the reply without a RedisResult per element and lets the ARGV array
+    // be reused, 216 B less per decision, but in alternated runs it cost more CPU per request than this, and Redis read
+    // its commands in smaller batches: bench/README, issue 12.)
     private static readonly byte[] ScriptHash = SHA1.HashData(Encoding.UTF8.GetBytes(Script));
 
     // The counters' keys of each (rule set, user): rule sets are the policy's own, few and long-lived.
     private readonly ConcurrentDictionary<RuleSet, ConcurrentDictionary<string, RedisKey[]>> _keys = new(ReferenceEqualityComparer.Instance);
 
-    // One allocation-free state machine per decision in flight (pooled), as the whole path above it is awaited per request.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<WindowDecision> TryAcquireAsync(string partition, RuleSet rules, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// Not an <c>async</c> method: the wait for the reply is a pooled continuation (as the rate-window step's above it),
+    /// where even a pooling builder's state machine box was allocated per decision while dozens waited at once.
+    /// </remarks>
+    public ValueTask<WindowDecision> TryAcquireAsync(string partition, RuleSet rules, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(partition);
-        ArgumentNullException.ThrowIfNull(rules);
-        cancellationToken.ThrowIfCancellationRequested();
-        if (rules.IsEmpty)
+        try
         {
-            return default;
+            ArgumentException.ThrowIfNullOrEmpty(partition);
+            ArgumentNullException.ThrowIfNull(rules);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (rules.IsEmpty)
+            {
+                return default;
+            }
+            var items = rules.Items;
+            var nowTicks = FixedWindow.UnixTicks(time.GetUtcNow());
+            var database = redis.GetDatabase();
+            var redisKeys = KeysOf(partition, rules);
+
+            // The script runs whether or not the caller is still there, so the wait is not cut short by the caller's token
+            // (Redis's own timeout bounds it): a token that can be cancelled would cost every request a registration.
+            var reply = database.ScriptEvaluateAsync(ScriptHash, redisKeys, Arguments(items, nowTicks));
+            return PooledContinuation<RedisResult, Call, WindowDecision>.Start(new ValueTask<RedisResult>(reply),
+                new Call(database, redisKeys, items, nowTicks), static (call, reply) => Decide(call.Items, reply, call.NowTicks),
+                static (call, failure) => RecoverAsync(call, failure));
         }
-        var items = rules.Items;
-        var nowTicks = FixedWindow.UnixTicks(time.GetUtcNow());
-        var nowMs = nowTicks / TimeSpan.TicksPerMillisecond;
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<WindowDecision>(Unavailable(ex));
+        }
+    }
+
+    /// <summary>What a decision in flight needs again to be decided, or sent again.</summary>
+    private readonly record struct Call(IDatabase Database, RedisKey[] Keys, RateRule[] Items, long NowTicks);
+
+    /// <summary>The call failed: NOSCRIPT is answered by the script's text, "Redis did not answer" is said so.</summary>
+    private static async ValueTask<WindowDecision> RecoverAsync(Call call, Exception failure)
+    {
+        if (failure is not RedisServerException noScript || !noScript.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            ExceptionDispatchInfo.Throw(Unavailable(failure));
+        }
+        // Redis does not know the script (first use, restarted, failed over): its text makes SE.Redis load it again.
+        RedisResult reply;
+        try
+        {
+            reply = await call.Database.ScriptEvaluateAsync(Script, call.Keys, Arguments(call.Items, call.NowTicks)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not StoreUnavailableException && RedisFailures.IsUnavailable(ex))
+        {
+            throw new StoreUnavailableException("Redis did not answer: " + ex.Message, ex);
+        }
+        return Decide(call.Items, reply, call.NowTicks);
+    }
+
+    private static Exception Unavailable(Exception ex) =>
+        ex is not StoreUnavailableException && RedisFailures.IsUnavailable(ex) ? new StoreUnavailableException("Redis did not answer: " + ex.Message, ex) : ex;
+
+    /// <summary>ARGV of <see cref="Script"/> for a decision at <paramref name="nowTicks"/> (the message keeps the array).</summary>
+    private static RedisValue[] Arguments(RateRule[] items, long nowTicks)
+    {
         var args = new RedisValue[2 + 3 * items.Length];
-        args[0] = nowMs;
+        args[0] = nowTicks / TimeSpan.TicksPerMillisecond;
         for (var i = 0; i < items.Length; i++)
         {
             var rule = items[i];
@@ -136,33 +188,17 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
             args[3 + 3 * i] = rule.WindowTicks / TimeSpan.TicksPerMillisecond;
         }
         args[^1] = GraceMs;
-
-        // The script runs whether or not the caller is still there, so the wait is not cut short by the caller's token
-        // (Redis's own timeout bounds it): a token that can be cancelled would cost every request a registration.
-        RedisResult reply;
-        try
-        {
-            var database = redis.GetDatabase();
-            var redisKeys = KeysOf(partition, rules);
-            try
-            {
-                reply = await database.ScriptEvaluateAsync(ScriptHash, redisKeys, args).ConfigureAwait(false);
-            }
-            catch (RedisServerException noScript) when (noScript.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
-            {
-                // Redis does not know the script (first use, restarted, failed over): EVAL runs it and loads it again.
-                reply = await database.ScriptEvaluateAsync(Script, redisKeys, args).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is not StoreUnavailableException && RedisFailures.IsUnavailable(ex))
-        {
-            throw new StoreUnavailableException("Redis did not answer: " + ex.Message, ex);
-        }
-        return Decide(items, (RedisResult[])reply!, nowTicks);
+        return args;
     }
 
-    private static WindowDecision Decide(RateRule[] items, RedisResult[] result, long nowTicks)
+    // {admitted, count_1..count_n, index_1..index_n}
+    private static WindowDecision Decide(RateRule[] items, RedisResult reply, long nowTicks)
     {
+        var result = (RedisResult[])reply!;
+        if (result.Length != 1 + 2 * items.Length)
+        {
+            throw new InvalidOperationException($"The window script answered {result.Length} values where {1 + 2 * items.Length} were expected.");
+        }
         var admitted = (long)result[0] == 1;
         Span<long> counts = stackalloc long[items.Length];
         Span<long> ends = stackalloc long[items.Length];

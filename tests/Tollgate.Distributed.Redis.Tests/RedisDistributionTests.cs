@@ -91,6 +91,27 @@ public sealed class RedisDistributionTests
     }
 
     [Fact]
+    public async Task Windows_RedisForgotTheScript_TheNextDecisionLoadsItAgain_AndCountsOnce()
+    {
+        // A restarted or failed-over Redis has no scripts: the counter is sent by its hash first, and Redis answers NOSCRIPT.
+        var counter = new RedisWindowCounter(TestRedis.Connection, _keys, _time);
+        var rules = RuleSet.Create(new RateRule("per-minute", 3, TimeSpan.FromMinutes(1), RuleScope.All),
+            new RateRule("per-hour", 10, TimeSpan.FromHours(1), RuleScope.All));
+        var user = "usr_" + Guid.NewGuid().ToString("N");
+        Assert.Equal(2, (await counter.TryAcquireAsync(user, rules)).Remaining);
+
+        await TestRedis.Connection.GetDatabase().ExecuteAsync("SCRIPT", "FLUSH");
+        var afterFlush = await counter.TryAcquireAsync(user, rules);
+
+        Assert.True(afterFlush.Admitted);
+        Assert.Equal(1, afterFlush.Remaining);
+        Assert.Equal(0, (await counter.TryAcquireAsync(user, rules)).Remaining);
+        Assert.False((await counter.TryAcquireAsync(user, rules)).Admitted);
+        var usage = await counter.PeekAsync(user, rules);
+        Assert.Equal([3L, 3L], usage.Select(u => u.Used));
+    }
+
+    [Fact]
     public async Task Leases_AreExactAcrossNodes_AndADeadNodesLeasesExpireWithinTheTtl()
     {
         using var other = TestRedis.Connect(TestRedis.Address);

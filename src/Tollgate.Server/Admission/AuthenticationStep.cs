@@ -38,7 +38,7 @@ internal sealed class AuthenticationStep(KeyAuthenticator authenticator, AuthFai
             feature.Principal = principal;
             return null;
         }
-        return missing ? refusal : await throttle.FailedAsync(context, feature.Metadata.SurfaceName, refusal!.Value);
+        return missing ? refusal : await throttle.FailedAsync(context, feature.Metadata.SurfaceName, refusal!);
     }
 
     private async ValueTask<Rejection?> JudgeAsync(HttpContext context, AdmissionFeature feature, ValueTask<AuthResult> pending) =>

@@ -1,8 +1,8 @@
-using System.Runtime.CompilerServices;
 using System.Globalization;
 using Tollgate.Observability;
 using Tollgate.RateLimiting;
 using Tollgate.Server.Http;
+using Tollgate.Threading;
 
 namespace Tollgate.Server.Admission;
 
@@ -23,15 +23,12 @@ internal sealed class RateWindowStep(RateLimitPolicy policy, IWindowCounter coun
             return default;
         }
         var pending = counter.TryAcquireAsync(feature.Principal!.UserId, rules, context.RequestAborted);
+        // On a shared store (Redis) every request waits here: judged when the decision arrives, by a pooled continuation.
         return pending.IsCompletedSuccessfully
             ? new ValueTask<Rejection?>(Judge(context, feature, pending.Result))
-            : JudgeAsync(context, feature, pending);
+            : PooledContinuation<WindowDecision, (RateWindowStep Step, HttpContext Context, AdmissionFeature Feature), Rejection?>.Start(
+                pending, (this, context, feature), static (s, decision) => s.Step.Judge(s.Context, s.Feature, decision));
     }
-
-    // Pooled: on a shared store (Redis) every request waits here.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Rejection?> JudgeAsync(HttpContext context, AdmissionFeature feature, ValueTask<WindowDecision> pending) =>
-        Judge(context, feature, await pending.ConfigureAwait(false));
 
     private Rejection? Judge(HttpContext context, AdmissionFeature feature, WindowDecision decision)
     {

@@ -8,7 +8,7 @@ namespace Tollgate.Server.Admission;
 /// A refusal, said the way the transport can say it: an HTTP status with <c>{"detail","code"}</c>, or for a
 /// WebSocket an <c>error</c> message followed by a close code (the handshake is accepted so the client can read why).
 /// </summary>
-internal readonly record struct Rejection(int Status, int CloseCode, string Code, string Detail, int? RetryAfterSeconds = null)
+internal sealed record Rejection(int Status, int CloseCode, string Code, string Detail, int? RetryAfterSeconds = null)
 {
     public Task WriteAsync(HttpContext context)
     {

@@ -121,7 +121,7 @@ internal sealed class UploadReplay : Stream
                 }
                 if (Refusal is not null)
                 {
-                    throw new UploadRefusedException(Refusal.Value);
+                    throw new UploadRefusedException(Refusal);
                 }
             }
         }
