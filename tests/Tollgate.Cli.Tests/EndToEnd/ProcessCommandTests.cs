@@ -41,7 +41,10 @@ public sealed class ProcessCommandTests(ServerProcessFixture fixture) : IDisposa
     public async Task Process_InterruptedHalfWay_RunAgain_EveryFileAnsweredOnce_TheLedgerChargedOnce()
     {
         var (key, orgId) = await CreateKeyAsync(concurrency: 2, hours: 1);
-        var inputs = Inputs(24, seconds: 1);
+        // Enough files that the run is still going when the test sees the eighth answer and stops it (a run of 24 could
+        // finish inside one look at the folder once the gate handed slots over at once).
+        const int Files = 120;
+        var inputs = Inputs(Files, seconds: 1);
         var output = Path.Combine(_root, "out");
         Directory.CreateDirectory(output);
         // A partial result of an earlier run cut off: never taken as done.
@@ -61,7 +64,7 @@ public sealed class ProcessCommandTests(ServerProcessFixture fixture) : IDisposa
         using var firstSummary = JsonDocument.Parse(stopped.Stdout);
         Assert.Equal("interrupted", firstSummary.RootElement.GetProperty("stopped").GetString());
         var doneFirst = firstSummary.RootElement.GetProperty("done").GetInt32();
-        Assert.InRange(doneFirst, 8, 23);
+        Assert.InRange(doneFirst, 8, Files - 1);
         Assert.Equal(doneFirst, Directory.GetFiles(output, "*.json").Length);
 
         var second = await CliRunner.RunAsync(args);
@@ -69,22 +72,23 @@ public sealed class ProcessCommandTests(ServerProcessFixture fixture) : IDisposa
         Assert.True(second.ExitCode == 0, second.ToString());
         using var summary = JsonDocument.Parse(second.Stdout);
         Assert.Equal(doneFirst, summary.RootElement.GetProperty("skipped").GetInt32());
-        Assert.Equal(24 - doneFirst, summary.RootElement.GetProperty("done").GetInt32());
-        Assert.Equal(24, Directory.GetFiles(output, "*.json").Length);
+        Assert.Equal(Files - doneFirst, summary.RootElement.GetProperty("done").GetInt32());
+        Assert.Equal(Files, Directory.GetFiles(output, "*.json").Length);
         Assert.Empty(Directory.GetFiles(output, "*.partial", SearchOption.AllDirectories));
-        // 24 files of 1 s: each charged exactly once over both runs (the ledger's milliseconds, not the rounded hours).
+        // Files of 1 s: each charged exactly once over both runs (the ledger's milliseconds, not the rounded hours).
         using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
         http.DefaultRequestHeaders.Authorization = new("Bearer", ServerProcess.AdminToken);
         using var usage = JsonDocument.Parse(await http.GetStringAsync($"admin/orgs/{orgId}/usage"));
         var used = usage.RootElement.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("model").GetString() == Model);
-        Assert.Equal(24_000, used.GetProperty("used_ms").GetInt64());
+        Assert.Equal(Files * 1_000L, used.GetProperty("used_ms").GetInt64());
     }
 
     [Fact]
     public async Task Process_KilledHalfWay_RunAgain_EveryFileAnswered_NoPartialResultTakenAsDone()
     {
         var (key, orgId) = await CreateKeyAsync(concurrency: 2, hours: 1);
-        var inputs = Inputs(24, seconds: 1);
+        const int Files = 120; // enough that the run is still going when the eighth answer is seen (as above)
+        var inputs = Inputs(Files, seconds: 1);
         var output = Path.Combine(_root, "out");
         string[] args = ["process", inputs, "--model", Model, "--concurrency", "2", "--out", output, "--key", key, "--url", Url];
 
@@ -100,7 +104,7 @@ public sealed class ProcessCommandTests(ServerProcessFixture fixture) : IDisposa
             await cli.WaitForExitAsync();
         }
         var survivors = Directory.GetFiles(output, "*.json");
-        Assert.InRange(survivors.Length, 8, 23);
+        Assert.InRange(survivors.Length, 8, Files - 1);
 
         var second = await CliRunner.RunAsync([.. args, "--json"]);
 
@@ -108,7 +112,7 @@ public sealed class ProcessCommandTests(ServerProcessFixture fixture) : IDisposa
         using var summary = JsonDocument.Parse(second.Stdout);
         Assert.Equal(survivors.Length, summary.RootElement.GetProperty("skipped").GetInt32());
         var results = Directory.GetFiles(output, "*.json");
-        Assert.Equal(24, results.Length);
+        Assert.Equal(Files, results.Length);
         Assert.All(results, r => Assert.Equal(1000, JsonDocument.Parse(File.ReadAllText(r)).RootElement.GetProperty("duration_ms").GetInt64()));
         Assert.Empty(Directory.GetFiles(output, "*.partial", SearchOption.AllDirectories));
         // A kill can land after the server charged an answer and before it was saved: at most the files the workers
@@ -118,7 +122,7 @@ public sealed class ProcessCommandTests(ServerProcessFixture fixture) : IDisposa
         http.DefaultRequestHeaders.Authorization = new("Bearer", ServerProcess.AdminToken);
         using var usage = JsonDocument.Parse(await http.GetStringAsync($"admin/orgs/{orgId}/usage"));
         var used = usage.RootElement.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("model").GetString() == Model);
-        Assert.InRange(used.GetProperty("used_ms").GetInt64(), 24_000, 24_000 + Tollgate.Cli.Commands.ProcessCommand.Workers(2) * 1_000);
+        Assert.InRange(used.GetProperty("used_ms").GetInt64(), Files * 1_000L, Files * 1_000L + Tollgate.Cli.Commands.ProcessCommand.Workers(2) * 1_000);
     }
 
     /// <summary>The CLI as its own process (<c>dotnet tollgate.dll …</c>), from its build output beside this test's.</summary>
