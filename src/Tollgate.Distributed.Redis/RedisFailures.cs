@@ -28,7 +28,11 @@ internal static class RedisFailures
         }
         catch (Exception ex) when (ex is not StoreUnavailableException && IsUnavailable(ex))
         {
-            throw new StoreUnavailableException("Redis did not answer: " + ex.Message, ex);
+            throw AsUnavailable(ex);
         }
     }
+
+    /// <summary>"Redis did not answer" as a <see cref="StoreUnavailableException"/>; any other exception as it is.</summary>
+    public static Exception AsUnavailable(Exception ex) =>
+        ex is not StoreUnavailableException && IsUnavailable(ex) ? new StoreUnavailableException("Redis did not answer: " + ex.Message, ex) : ex;
 }

@@ -145,7 +145,7 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
         }
         catch (Exception ex)
         {
-            return ValueTask.FromException<WindowDecision>(Unavailable(ex));
+            return ValueTask.FromException<WindowDecision>(RedisFailures.AsUnavailable(ex));
         }
     }
 
@@ -157,23 +157,12 @@ internal sealed class RedisWindowCounter(IConnectionMultiplexer redis, RedisKeys
     {
         if (failure is not RedisServerException noScript || !noScript.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
         {
-            ExceptionDispatchInfo.Throw(Unavailable(failure));
+            ExceptionDispatchInfo.Throw(RedisFailures.AsUnavailable(failure));
         }
         // Redis does not know the script (first use, restarted, failed over): its text makes SE.Redis load it again.
-        RedisResult reply;
-        try
-        {
-            reply = await call.Database.ScriptEvaluateAsync(Script, call.Keys, Arguments(call.Items, call.NowTicks)).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not StoreUnavailableException && RedisFailures.IsUnavailable(ex))
-        {
-            throw new StoreUnavailableException("Redis did not answer: " + ex.Message, ex);
-        }
+        var reply = await RedisFailures.Guard(call.Database.ScriptEvaluateAsync(Script, call.Keys, Arguments(call.Items, call.NowTicks))).ConfigureAwait(false);
         return Decide(call.Items, reply, call.NowTicks);
     }
-
-    private static Exception Unavailable(Exception ex) =>
-        ex is not StoreUnavailableException && RedisFailures.IsUnavailable(ex) ? new StoreUnavailableException("Redis did not answer: " + ex.Message, ex) : ex;
 
     /// <summary>ARGV of <see cref="Script"/> for a decision at <paramref name="nowTicks"/> (the message keeps the array).</summary>
     private static RedisValue[] Arguments(RateRule[] items, long nowTicks)

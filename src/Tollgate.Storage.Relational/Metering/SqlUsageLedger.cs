@@ -12,6 +12,9 @@ namespace Tollgate.Storage.Relational.Metering;
 /// </summary>
 internal sealed class SqlUsageLedger : IUsageLedger
 {
+    /// <summary>The columns of a charge row, in the order <see cref="InsertAsync"/> binds them.</summary>
+    private static readonly string[] Columns = ["request_id", "org_id", "user_id", "key_id", "model", "ms", "period", "at"];
+
     private readonly SqlDatabase _db;
     private readonly Lock _queueLock = new();
     private List<PendingCharge> _queue = [];
@@ -124,12 +127,11 @@ internal sealed class SqlUsageLedger : IUsageLedger
             VALUES (@request_id, @org_id, @user_id, @key_id, @model, @ms, @period, @at)
             ON CONFLICT(request_id) DO NOTHING
             """;
-        var parameters = new DbParameter[8];
-        string[] names = ["request_id", "org_id", "user_id", "key_id", "model", "ms", "period", "at"];
-        for (var i = 0; i < names.Length; i++)
+        var parameters = new DbParameter[Columns.Length];
+        for (var i = 0; i < Columns.Length; i++)
         {
             parameters[i] = command.CreateParameter();
-            parameters[i].ParameterName = names[i];
+            parameters[i].ParameterName = Columns[i];
             command.Parameters.Add(parameters[i]);
         }
         var inserted = new bool[batch.Count];
